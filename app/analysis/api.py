@@ -1,0 +1,73 @@
+"""JSON API for scripts and for the pages' JavaScript.
+
+Authentication is the session cookie; state-changing calls need the CSRF token in the
+X-CSRFToken header (GET /api/csrf-token hands it out).
+"""
+from flask import Blueprint, abort, current_app, jsonify, request
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+
+from app.analysis.service import (
+    UploadError,
+    analyse_and_store,
+    decode_uploads,
+    delete_analysis,
+    get_owned_analysis,
+    uploads_from_files,
+    uploads_from_json,
+)
+
+api_bp = Blueprint("api", __name__)
+
+
+@api_bp.get("/csrf-token")
+@login_required
+def csrf_token():
+    return jsonify(csrf_token=generate_csrf())
+
+
+@api_bp.post("/analyze")
+@login_required
+def analyze():
+    """Analyse one or many images: multipart field(s) `image`, or JSON {"image": base64}."""
+    try:
+        uploads = read_uploads_from_request()
+        images = decode_uploads(uploads, current_app.config["MAX_IMAGE_PIXELS"])
+    except UploadError as error:
+        return jsonify(error=error.message), error.status
+    results = analyse_and_store(current_user, images, source="upload")
+    return jsonify(results=[result.analysis.to_dict() for result in results])
+
+
+def read_uploads_from_request():
+    if request.mimetype == "multipart/form-data":
+        return uploads_from_files(
+            request.files.getlist("image"), current_app.config["MAX_FILES_PER_UPLOAD"]
+        )
+    if request.mimetype == "application/json":
+        payload = request.get_json(silent=True)
+        if payload is None:
+            raise UploadError("Malformed JSON body.")
+        return uploads_from_json(payload)
+    raise UploadError(
+        "Send the image as multipart/form-data (field 'image') or as JSON {\"image\": base64}.", 415
+    )
+
+
+@api_bp.get("/analyses/<int:analysis_id>")
+@login_required
+def get_analysis(analysis_id: int):
+    analysis = get_owned_analysis(current_user, analysis_id)
+    if analysis is None:
+        abort(404)
+    return jsonify(analysis.to_dict())
+
+
+@api_bp.delete("/analyses/<int:analysis_id>")
+@login_required
+def remove_analysis(analysis_id: int):
+    analysis = get_owned_analysis(current_user, analysis_id)
+    if analysis is None:
+        abort(404)
+    delete_analysis(analysis)
+    return "", 204

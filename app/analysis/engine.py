@@ -1,0 +1,31 @@
+"""One EmotionAnalyzer per worker process, created on first use.
+
+Loading lazily means gunicorn's master never holds an ONNX session that would be shared across a
+fork; each worker builds its own on its first request (or in gunicorn's post_worker_init hook).
+"""
+import threading
+
+from flask import current_app
+
+_analyzers: dict = {}
+_lock = threading.Lock()
+
+
+def get_analyzer():
+    model_path = current_app.config.get("EMOTION_MODEL_PATH")
+    analyzer = _analyzers.get(model_path)
+    if analyzer is None:
+        with _lock:
+            analyzer = _analyzers.get(model_path)
+            if analyzer is None:
+                from app.vision import EmotionAnalyzer
+
+                analyzer = EmotionAnalyzer(model_path=model_path) if model_path else EmotionAnalyzer()
+                _analyzers[model_path] = analyzer
+    return analyzer
+
+
+def warm_up(app) -> None:
+    """Load the model now (called from gunicorn's post_worker_init, i.e. after the fork)."""
+    with app.app_context():
+        get_analyzer()

@@ -1,0 +1,129 @@
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_limiter.util import get_remote_address
+
+from app.auth import bp
+from app.auth.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, LogoutForm, RegistrationForm
+from app.auth.service import AccountError, authenticate, change_password, delete_account, register_user
+from app.extensions import limiter
+
+
+@bp.app_context_processor
+def inject_logout_form():
+    return {"logout_form": LogoutForm()}
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Only same-site paths: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
+def login_account_key() -> str:
+    """Rate-limit key for the account being attempted, whoever sends the requests."""
+    return "login-account:" + request.form.get("username", "").strip().lower()
+
+
+def login_failed(response) -> bool:
+    return response.status_code == 401
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("analysis.upload"))
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        try:
+            user = register_user(form.username.data, form.email.data, form.password.data)
+        except AccountError as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            login_user(user)
+            flash(f"Welcome, {user.username}! Upload a photo to get started.", "success")
+            return redirect(url_for("analysis.upload"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], key_func=get_remote_address, methods=["POST"], scope="login-ip")
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=login_account_key,
+    methods=["POST"],
+    deduct_when=login_failed,  # only failed attempts count against an account
+    scope="login-account",
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("analysis.upload"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = authenticate(form.username.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next_url(request.args.get("next")) or url_for("analysis.upload"))
+        form.password.errors.append("Wrong username or password.")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    # A failed CSRF check never reaches here (CSRFProtect), so a cross-site POST cannot log out.
+    if current_user.is_authenticated:
+        logout_user()
+        flash("You are logged out.", "info")
+    return redirect(url_for("analysis.index"))
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account():
+    return render_template(
+        "auth/account.html", password_form=ChangePasswordForm(), delete_form=DeleteAccountForm()
+    )
+
+
+@bp.post("/account/password")
+@login_required
+def password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current_password.data, form.new_password.data)
+        except AccountError as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            flash("Your password was changed.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", password_form=form, delete_form=DeleteAccountForm()), 400
+
+
+@bp.post("/account/delete")
+@login_required
+def delete():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            delete_account(current_user._get_current_object(), form.password.data)
+        except AccountError as error:
+            form.password.errors.append(error.message)
+        else:
+            logout_user()
+            flash("Your account and all its data were deleted.", "info")
+            return redirect(url_for("analysis.index"))
+    return render_template("auth/account.html", password_form=ChangePasswordForm(), delete_form=form), 400

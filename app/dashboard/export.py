@@ -1,0 +1,42 @@
+"""Export of everything a user has stored, as CSV (one row per face) and JSON."""
+import csv
+import io
+
+from app.models import EMOTION_COLUMNS, Analysis, User, utcnow
+
+CSV_COLUMNS = (
+    "analysis_id", "created_at_utc", "source", "filename", "image_width", "image_height",
+    "frame_count", "webcam_session_id", "face_index", "x", "y", "w", "h", "label", "confidence",
+    *EMOTION_COLUMNS,
+)
+
+
+def analyses_to_csv(analyses: list[Analysis]) -> str:
+    """One row per face; an analysis without faces still gets one row with empty face columns."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for analysis in analyses:
+        common = [
+            analysis.id, analysis.created_at.isoformat(), analysis.source, analysis.filename or "",
+            analysis.image_width, analysis.image_height, analysis.frame_count,
+            analysis.webcam_session_id or "",
+        ]
+        if not analysis.faces:
+            writer.writerow(common + [""] * (len(CSV_COLUMNS) - len(common)))
+        for face in analysis.faces:
+            writer.writerow(
+                common
+                + [face.face_index, face.x, face.y, face.w, face.h, face.label, f"{face.confidence:.6f}"]
+                + [f"{face.scores[emotion]:.6f}" for emotion in EMOTION_COLUMNS]
+            )
+    return buffer.getvalue()
+
+
+def analyses_to_json(user: User, analyses: list[Analysis]) -> dict:
+    return {
+        "user": {"username": user.username, "email": user.email},
+        "exported_at": utcnow().isoformat() + "Z",
+        "emotions": list(EMOTION_COLUMNS),
+        "analyses": [analysis.to_dict() for analysis in analyses],
+    }

@@ -1,0 +1,152 @@
+"""Database models (SQLAlchemy 2.0 typed declarative).
+
+History model
+-------------
+* ``Analysis`` is one analysed picture. ``source`` says where it came from:
+  ``"upload"`` (one row per uploaded image) or ``"webcam"``.
+* Webcam history (issue 4) is stored without one row per frame: a ``WebcamSession`` is one press of
+  Start..Stop, and for every second of camera time in which a face was seen it gets ONE
+  ``Analysis(source="webcam", webcam_session_id=..., frame_count=N)`` whose faces hold the seven
+  scores averaged over the N frames of that second. The dashboard therefore counts a webcam second
+  like an uploaded picture and both sources share the same queries.
+* ``FaceResult`` is one face of an analysis: its box, top label and all seven scores as columns.
+
+Timestamps are naive UTC everywhere (SQLite keeps no time zone; PostgreSQL gets the same values).
+"""
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+
+EMOTION_COLUMNS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+SOURCES = ("upload", "webcam")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True, index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # passive_deletes: the database's ON DELETE CASCADE removes the rows in one statement.
+    analyses: Mapped[list["Analysis"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    webcam_sessions: Mapped[list["WebcamSession"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class WebcamSession(db.Model):
+    """One live camera session (Start..Stop); its per-second summaries are Analysis rows."""
+
+    __tablename__ = "webcam_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    ended_at: Mapped[datetime | None]
+    frames_analysed: Mapped[int] = mapped_column(default=0)
+
+    user: Mapped[User] = relationship(back_populates="webcam_sessions")
+    seconds: Mapped[list["Analysis"]] = relationship(
+        back_populates="webcam_session", passive_deletes=True, order_by="Analysis.created_at"
+    )
+
+
+class Analysis(db.Model):
+    __tablename__ = "analyses"
+    __table_args__ = (Index("ix_analyses_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    source: Mapped[str] = mapped_column(String(16), default="upload", index=True)
+    # Original file name of an upload (shown to its owner only); None for webcam seconds.
+    filename: Mapped[str | None] = mapped_column(String(255))
+    image_width: Mapped[int]
+    image_height: Mapped[int]
+    # Frames summarised by this row: 1 for an upload, frames in that second for the webcam.
+    frame_count: Mapped[int] = mapped_column(default=1)
+    webcam_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webcam_sessions.id", ondelete="CASCADE"), index=True
+    )
+
+    user: Mapped[User] = relationship(back_populates="analyses")
+    webcam_session: Mapped[WebcamSession | None] = relationship(back_populates="seconds")
+    faces: Mapped[list["FaceResult"]] = relationship(
+        back_populates="analysis",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="FaceResult.face_index",
+    )
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "created_at": self.created_at.isoformat() + "Z",
+            "source": self.source,
+            "filename": self.filename,
+            "width": self.image_width,
+            "height": self.image_height,
+            "frame_count": self.frame_count,
+            "webcam_session_id": self.webcam_session_id,
+            "faces": [face.to_dict() for face in self.faces],
+        }
+
+
+class FaceResult(db.Model):
+    __tablename__ = "face_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("analyses.id", ondelete="CASCADE"), index=True
+    )
+    face_index: Mapped[int] = mapped_column(default=0)  # 0 = largest face
+    x: Mapped[int]
+    y: Mapped[int]
+    w: Mapped[int]
+    h: Mapped[int]
+    label: Mapped[str] = mapped_column(String(16), index=True)
+    confidence: Mapped[float]
+    angry: Mapped[float]
+    disgust: Mapped[float]
+    fear: Mapped[float]
+    happy: Mapped[float]
+    sad: Mapped[float]
+    surprise: Mapped[float]
+    neutral: Mapped[float]
+
+    analysis: Mapped[Analysis] = relationship(back_populates="faces")
+
+    @property
+    def scores(self) -> dict[str, float]:
+        return {emotion: getattr(self, emotion) for emotion in EMOTION_COLUMNS}
+
+    def to_dict(self) -> dict:
+        return {
+            "box": {"x": self.x, "y": self.y, "w": self.w, "h": self.h},
+            "label": self.label,
+            "confidence": self.confidence,
+            "scores": self.scores,
+        }

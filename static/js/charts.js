@@ -1,0 +1,12 @@
+// Shared colours and defaults for the Chart.js charts (Chart.js is vendored in static/vendor).
+window.Moodlens = window.Moodlens || {};
+window.Moodlens.EMOTION_COLORS = {
+  angry: "#e5484d", disgust: "#46a758", fear: "#8e4ec6", happy: "#f5a524",
+  sad: "#3e63dd", surprise: "#12a594", neutral: "#8b8d98",
+};
+window.Moodlens.SOURCE_COLORS = { upload: "#3e63dd", webcam: "#f76b15" };
+window.Moodlens.setChartDefaults = function () {
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  Chart.defaults.color = "#4b5563";
+  Chart.defaults.maintainAspectRatio = false;
+};
