@@ -1,131 +1,17 @@
-"""Facial emotion recognition web app: the application factory."""
-import os
-import sqlite3
-from pathlib import Path
+"""Facial emotion recognition web app.
 
-from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from app.config import BASE_DIR, Config, config_for_environment
-from app.extensions import csrf, db, limiter, login_manager, migrate
+``create_app`` lives in :mod:`app.factory`. It is reached lazily so that
+``import app.vision`` -- the Flask-free vision core, used by the training
+package and by scripts -- does not pull in Flask and the database layer.
+"""
 
 
-def create_app(config: type[Config] | Config | dict | None = None) -> Flask:
-    app = Flask(
-        __name__,
-        instance_path=os.environ.get("INSTANCE_PATH") or str(BASE_DIR / "instance"),
-        template_folder=str(BASE_DIR / "templates"),
-        static_folder=str(BASE_DIR / "static"),
-    )
-    load_config(app, config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    ensure_secret_key(app)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "app.db")
-    if app.config["TRUSTED_PROXIES"]:
-        proxies = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+def __getattr__(name: str):
+    if name == "create_app":
+        from app.factory import create_app
 
-    register_extensions(app)
-    register_blueprints(app)
-    register_errorhandlers(app)
-    register_commands(app)
-    register_template_helpers(app)
-    return app
+        return create_app
+    raise AttributeError(f"module 'app' has no attribute {name!r}")
 
 
-def load_config(app: Flask, config) -> None:
-    if config is None:
-        config = config_for_environment()
-    if isinstance(config, dict):
-        app.config.from_object(Config)
-        app.config.update(config)
-    else:
-        app.config.from_object(config)
-
-
-def ensure_secret_key(app: Flask) -> None:
-    """Production must be given SECRET_KEY; development keeps one key in instance/secret_key.
-
-    A key made per process would log users out whenever a request lands on another gunicorn
-    worker, so the key is written once (O_EXCL: the first worker wins) and read by all others.
-    """
-    if app.config.get("SECRET_KEY"):
-        return
-    if app.config.get("ENV_NAME") == "production":
-        raise RuntimeError("SECRET_KEY must be set in the environment in production.")
-    key_file = Path(app.instance_path) / "secret_key"
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(os.urandom(32).hex())
-    key = key_file.read_text().strip()
-    if not key:
-        raise RuntimeError(f"{key_file} is empty; delete it to create a new key.")
-    app.config["SECRET_KEY"] = key
-
-
-@event.listens_for(Engine, "connect")
-def configure_sqlite(dbapi_connection, _connection_record) -> None:
-    """WAL lets readers work while a writer commits; SQLite needs foreign keys switched on."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-
-def register_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (models must be known before migrate/create_all)
-
-    db.init_app(app)
-    migrate.init_app(app, db)
-    csrf.init_app(app)
-    limiter.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message_category = "info"
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
-
-
-def register_blueprints(app: Flask) -> None:
-    from app.analysis import bp as analysis_bp
-    from app.analysis.api import api_bp
-    from app.auth import bp as auth_bp
-    from app.dashboard import bp as dashboard_bp
-    from app.health import bp as health_bp
-
-    app.register_blueprint(analysis_bp)
-    app.register_blueprint(api_bp, url_prefix="/api")
-    app.register_blueprint(auth_bp, url_prefix="/auth")
-    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
-    app.register_blueprint(health_bp)
-
-
-def register_errorhandlers(app: Flask) -> None:
-    from app.errors import register
-
-    register(app)
-
-
-def register_commands(app: Flask) -> None:
-    from app.commands import register
-
-    register(app)
-
-
-def register_template_helpers(app: Flask) -> None:
-    from app.models import EMOTION_COLUMNS
-
-    @app.context_processor
-    def inject_constants():
-        return {"EMOTIONS": EMOTION_COLUMNS}
+__all__ = ["create_app"]

@@ -1,0 +1,62 @@
+"""Image in, faces with emotions out: the whole vision pipeline, free of Flask.
+
+    from app.vision import EmotionAnalyzer
+    faces = EmotionAnalyzer().analyze(cv2.imread("photo.jpg"))
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.vision.classifier import DEFAULT_MODEL_PATH, EmotionClassifier
+from app.vision.detector import Box, FaceDetector
+from app.vision.preprocess import EMOTIONS, prepare_face, to_grayscale
+
+# Webcam frames are searched at this size (fast); photos at the larger one (finds smaller faces).
+FAST_DETECTION_SIDE = 320
+PHOTO_DETECTION_SIDE = 800
+
+
+@dataclass(frozen=True)
+class Face:
+    box: Box  # x, y, w, h in the input image's pixels
+    scores: dict[str, float]  # all seven emotions, summing to 1
+
+    @property
+    def label(self) -> str:
+        return max(self.scores, key=self.scores.get)
+
+    @property
+    def confidence(self) -> float:
+        return self.scores[self.label]
+
+    def to_dict(self) -> dict:
+        x, y, w, h = self.box
+        return {"box": {"x": x, "y": y, "w": w, "h": h}, "label": self.label,
+                "confidence": round(self.confidence, 4),
+                "scores": {name: round(score, 4) for name, score in self.scores.items()}}
+
+
+class EmotionAnalyzer:
+    """Detects every face and classifies its emotion. Build once per process; reuse."""
+
+    def __init__(self, model_path: str | Path = DEFAULT_MODEL_PATH, detector: FaceDetector | None = None,
+                 threads: int = 1):
+        self.classifier = EmotionClassifier(model_path, threads=threads)
+        self.detector = detector or FaceDetector()
+
+    def analyze(self, image: np.ndarray, detection_side: int = PHOTO_DETECTION_SIDE) -> list[Face]:
+        """``image`` is gray, BGR or BGRA uint8 of any size; returns faces, largest first."""
+        gray = to_grayscale(np.asarray(image))
+        boxes = self.detector.detect(gray, max_side=detection_side)
+        if not boxes:
+            return []
+        probabilities = self.classifier.predict(np.stack([prepare_face(gray, box) for box in boxes]))
+        return [Face(box=box, scores=scores_dict(p)) for box, p in zip(boxes, probabilities)]
+
+
+def scores_dict(probabilities: np.ndarray) -> dict[str, float]:
+    total = float(probabilities.sum()) or 1.0
+    return {name: float(p) / total for name, p in zip(EMOTIONS, probabilities)}

@@ -1,0 +1,35 @@
+"""Runs the exported emotion model with onnxruntime (no training framework needed)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from app.vision.preprocess import EMOTIONS
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "emotion.onnx"
+
+
+class EmotionClassifier:
+    """(N, 48, 48) faces from ``prepare_face`` -> (N, 7) probabilities in EMOTIONS order."""
+
+    def __init__(self, model_path: str | Path = DEFAULT_MODEL_PATH, threads: int = 1):
+        options = ort.SessionOptions()
+        # One thread per process: a web server runs one process per core, and
+        # a 48x48 face is too small a job to gain from splitting it.
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(model_path), sess_options=options,
+                                            providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+        n_outputs = self.session.get_outputs()[0].shape[-1]
+        if n_outputs != len(EMOTIONS):
+            raise ValueError(f"{model_path}: model has {n_outputs} outputs, expected {len(EMOTIONS)}")
+
+    def predict(self, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        faces = np.asarray(faces, dtype=np.float32)
+        if len(faces) == 0:
+            return np.zeros((0, len(EMOTIONS)), np.float32)
+        batches = [faces[i:i + batch_size, None] for i in range(0, len(faces), batch_size)]
+        return np.concatenate([self.session.run(None, {self.input_name: b})[0] for b in batches])

@@ -1,0 +1,1 @@
+"""Training, evaluation and export of the emotion model (needs PyTorch; the web app does not)."""

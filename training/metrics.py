@@ -1,0 +1,36 @@
+"""Classification metrics in plain numpy (shared by training and evaluation)."""
+from __future__ import annotations
+
+import numpy as np
+
+from app.vision.preprocess import EMOTIONS
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, n_classes: int = len(EMOTIONS)) -> np.ndarray:
+    """Rows are true classes, columns predicted classes."""
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (labels, predictions), 1)
+    return matrix
+
+
+def classification_report(labels: np.ndarray, predictions: np.ndarray) -> dict:
+    matrix = confusion_matrix(labels, predictions)
+    true_positive = np.diag(matrix).astype(float)
+    support = matrix.sum(axis=1)
+    predicted = matrix.sum(axis=0)
+    precision = np.divide(true_positive, predicted, out=np.zeros_like(true_positive), where=predicted > 0)
+    recall = np.divide(true_positive, support, out=np.zeros_like(true_positive), where=support > 0)
+    denominator = precision + recall
+    f1 = np.divide(2 * precision * recall, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
+    present = support > 0  # macro-F1 over the classes the split actually has
+    return {
+        "n": int(len(labels)),
+        "accuracy": float(true_positive.sum() / max(len(labels), 1)),
+        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
+        "per_class": {
+            name: {"precision": float(precision[i]), "recall": float(recall[i]),
+                   "f1": float(f1[i]), "support": int(support[i])}
+            for i, name in enumerate(EMOTIONS)
+        },
+        "confusion_matrix": matrix.tolist(),
+    }
