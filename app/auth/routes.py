@@ -12,7 +12,9 @@ from app.extensions import limiter
 
 @bp.app_context_processor
 def inject_logout_form():
-    return {"logout_form": LogoutForm()}
+    # formdata=None: never parse the request body here (an error page for an over-large
+    # upload must render without reading that body again).
+    return {"logout_form": LogoutForm(formdata=None)}
 
 
 def safe_next_url(target: str | None) -> str | None:
