@@ -15,7 +15,7 @@ from app.extensions import db
 TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL"))
 
 
-def test_settings(tmp_path, **overrides) -> dict:
+def settings_for_test(tmp_path, **overrides) -> dict:
     settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
     settings["SQLALCHEMY_DATABASE_URI"] = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}"
     settings.update(overrides)
@@ -29,7 +29,7 @@ def make_app(tmp_path, monkeypatch):
     apps = []
 
     def factory(**overrides):
-        app = create_app(test_settings(tmp_path, **overrides))
+        app = create_app(settings_for_test(tmp_path, **overrides))
         with app.app_context():
             db.drop_all()
             db.create_all()

@@ -1,0 +1,94 @@
+"""Configuration, secret key handling, database selection, migrations, health check."""
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import inspect, text
+
+from app import create_app
+from app.config import ProductionConfig, normalise_database_url
+from app.extensions import db
+from tests.conftest import TEST_DATABASE_URL, settings_for_test
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_development_secret_key_is_created_once_and_reused(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    settings = settings_for_test(tmp_path, SECRET_KEY=None, ENV_NAME="development")
+    first = create_app(settings).config["SECRET_KEY"]
+    second = create_app(settings).config["SECRET_KEY"]
+    assert first and first == second
+    assert (tmp_path / "instance" / "secret_key").read_text().strip() == first
+
+
+def test_production_refuses_to_start_without_secret_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(settings_for_test(tmp_path, SECRET_KEY=None, ENV_NAME="production"))
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_production_cookies_are_secure_by_default():
+    assert ProductionConfig.SESSION_COOKIE_SECURE is True
+    assert ProductionConfig.SESSION_COOKIE_HTTPONLY is True
+    assert ProductionConfig.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+@pytest.mark.parametrize(
+    "given,expected",
+    [
+        ("postgres://u:p@host/db", "postgresql+psycopg://u:p@host/db"),
+        ("postgresql://u@host:5432/db", "postgresql+psycopg://u@host:5432/db"),
+        ("postgresql+psycopg://u@host/db", "postgresql+psycopg://u@host/db"),
+        ("sqlite:////data/app.db", "sqlite:////data/app.db"),
+        ("", None),
+    ],
+)
+def test_database_url_normalisation(given, expected):
+    assert normalise_database_url(given) == expected
+
+
+def test_default_database_is_sqlite_in_wal_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(settings_for_test(tmp_path, SQLALCHEMY_DATABASE_URI=None))
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'app.db'}"
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.engine.dispose()
+
+
+def test_migrations_build_the_same_schema_as_the_models(tmp_path, monkeypatch):
+    """`flask db upgrade` on an empty database (SQLite, or PostgreSQL in CI) matches the models."""
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(settings_for_test(tmp_path))
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        try:
+            upgrade(directory="migrations")
+            tables = set(inspect(db.engine).get_table_names())
+            assert {"users", "analyses", "face_results", "webcam_sessions", "alembic_version"} <= tables
+            index_names = {ix["name"] for ix in inspect(db.engine).get_indexes("analyses")}
+            assert "ix_analyses_user_id_created_at" in index_names
+            with db.engine.connect() as connection:
+                differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            assert differences == []
+        finally:
+            db.drop_all()
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.engine.dispose()
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="runs in the PostgreSQL pass (TEST_DATABASE_URL set)")
+def test_postgresql_is_really_used(app):
+    with app.app_context():
+        assert db.engine.dialect.name == "postgresql"
+        assert db.engine.driver == "psycopg"
