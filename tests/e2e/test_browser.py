@@ -1,0 +1,110 @@
+"""End to end in a real browser: Playwright driving Debian's Chromium against a live server.
+
+Register, log out, log in, upload the astronaut, see the labelled result, open the dashboard and
+check that Chart.js really drew the charts. Screenshots go to test-artifacts/.
+"""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests import images
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_server(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.set_default_timeout(30_000)
+        yield page
+        context.close()
+        browser.close()
+        assert errors == [], f"JavaScript errors: {errors}"
+
+
+def canvas_painted_pixels(page, selector: str) -> int:
+    """Non-transparent pixels on a canvas: 0 means Chart.js drew nothing."""
+    return page.eval_on_selector(
+        selector,
+        """canvas => {
+            const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            let painted = 0;
+            for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+            return painted;
+        }""",
+    )
+
+
+def test_register_login_upload_and_dashboard(live_server, page, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    photo = tmp_path / "astronaut.jpg"
+    photo.write_bytes(images.astronaut_jpeg())
+
+    page.goto(live_server + "/")
+    page.click("text=Create a free account")
+    page.fill("#username", "eileen")
+    page.fill("#email", "eileen@example.com")
+    page.fill("#password", "collins sts-93")
+    page.fill("#confirm", "collins sts-93")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/analyze")
+
+    page.click("text=Log out")
+    page.wait_for_url(live_server + "/")
+    page.goto(live_server + "/auth/login")
+    page.fill("#username", "eileen")
+    page.fill("#password", "collins sts-93")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/analyze")
+    assert "Analyse photos" in page.inner_text("h1")
+
+    page.set_input_files("#image-input", str(photo))
+    assert page.inner_text("#file-summary") == "1 file chosen"
+    page.screenshot(path=str(ARTIFACTS / "01-upload.png"))
+    page.click("#analyse-button")
+    page.wait_for_selector(".face-box")
+    assert page.locator(".face-box").count() == 1
+    assert "happy" in page.inner_text(".face-tag")
+    assert "Face 1: happy" in page.inner_text(".face-card h3")
+    page.wait_for_function("Chart.getChart(document.querySelector('canvas.score-chart')) !== undefined")
+    assert canvas_painted_pixels(page, "canvas.score-chart") > 500
+    page.screenshot(path=str(ARTIFACTS / "02-result.png"), full_page=True)
+
+    page.click("text=Open dashboard")
+    page.wait_for_url("**/dashboard/")
+    page.wait_for_function("Chart.getChart(document.getElementById('timeline-chart')) !== undefined")
+    assert canvas_painted_pixels(page, "#distribution-chart") > 500
+    assert canvas_painted_pixels(page, "#timeline-chart") > 500
+    assert "astronaut.jpg" in page.inner_text("table.history")
+    assert page.inner_text(".stat-value >> nth=0") == "1"
+    page.screenshot(path=str(ARTIFACTS / "03-dashboard.png"), full_page=True)
