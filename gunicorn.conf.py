@@ -1,0 +1,27 @@
+"""gunicorn settings, read from the environment (see README's configuration table)."""
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count(), 4)))
+# Threads let a worker answer quick requests (pages, health checks) while another thread runs
+# the model; onnxruntime releases the GIL while it computes.
+threads = int(os.environ.get("GUNICORN_THREADS", 2))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+graceful_timeout = 30
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+# Never preload: the app (and with it the ONNX model) must be created in each worker after the
+# fork, not in the master, so that no worker shares a model session or database connection.
+preload_app = False
+wsgi_app = "app:create_app()"
+
+
+def post_worker_init(worker):
+    """Load the emotion model once per worker, right after the fork, before the first request."""
+    if os.environ.get("WARM_MODEL", "1") == "1":
+        from app.analysis.engine import warm_up
+
+        warm_up(worker.wsgi)

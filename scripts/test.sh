@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run the whole test suite. Sets up .venv with every requirement file and, when possible,
+# Debian's Chromium for the browser tests. With TEST_DATABASE_URL set (CI sets it), the web
+# app tests run a second time against that PostgreSQL database.
+# Extra arguments go to pytest (e.g. scripts/test.sh -x -k upload).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh requirements.txt requirements-dev.txt requirements-train.txt
+
+if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "==> Installing Chromium for the browser tests"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "==> No Chromium found (sudo apt-get install chromium): browser tests will be skipped" >&2
+    fi
+fi
+
+postgres_url="${TEST_DATABASE_URL:-}"
+echo "==> Test suite on SQLite"
+env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
+
+if [ -n "$postgres_url" ]; then
+    echo "==> Web app tests again on PostgreSQL ($postgres_url)"
+    TEST_DATABASE_URL="$postgres_url" .venv/bin/python -m pytest tests \
+        --ignore=tests/vision --ignore=tests/training "$@"
+fi
