@@ -103,12 +103,14 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
     from app.health import bp as health_bp
+    from app.webcam import bp as webcam_bp
 
     app.register_blueprint(analysis_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
     app.register_blueprint(health_bp)
+    app.register_blueprint(webcam_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 from app.dashboard import bp
 from app.dashboard.export import analyses_to_csv, analyses_to_json
 from app.dashboard.stats import DateRange, all_analyses, recent_analyses, summary
+from app.webcam.sessions import recent_sessions
 
 
 @bp.get("/")
@@ -15,6 +16,7 @@ def index():
         "dashboard/index.html",
         stats=summary(current_user.id, date_range, bucket),
         analyses=recent_analyses(current_user.id, date_range),
+        webcam_sessions=recent_sessions(current_user.id, date_range),
         date_range=date_range,
     )
 

@@ -1,0 +1,494 @@
+// Live webcam detection: camera -> downscaled JPEG -> frame API -> smoothed boxes drawn over the video.
+//
+// Flow control: exactly one frame is in flight at a time. The next frame is captured only when the
+// answer for the previous one has arrived, so a slow server or network lowers the frame rate
+// instead of piling up requests.
+//
+// Smoothing: the server answers per frame; labels would flicker between close emotions. Each face
+// is followed from frame to frame as a "track" and its seven scores are an exponential moving
+// average (EMA) of the last frames' scores. A new face is matched to the track whose last box
+// overlaps it most (intersection over union >= SAME_FACE_IOU); if none overlaps enough, to the
+// track whose centre is nearest, if closer than half that track's box size (a fast head movement).
+// Pairs are taken greedily, best first, so two faces never share one track. A track not seen for
+// MAX_MISSED_FRAMES frames is dropped.
+(() => {
+  "use strict";
+
+  const JPEG_QUALITY = 0.8;
+  const NEWEST_FRAME_WEIGHT = 0.35; // EMA weight: about the last 5 frames shape the label
+  const SAME_FACE_IOU = 0.3;
+  const MAX_MISSED_FRAMES = 5;
+  const FPS_WINDOW_MS = 2000;
+  const MAX_FAILURES_IN_A_ROW = 5;
+  const COLORS = {
+    angry: "#e5484d", disgust: "#46a758", fear: "#8e4ec6", happy: "#f5a524",
+    sad: "#3e63dd", surprise: "#12a594", neutral: "#8b8d98",
+  };
+
+  function iou(a, b) {
+    const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+    const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+    if (w <= 0 || h <= 0) return 0;
+    const overlap = w * h;
+    return overlap / (a.w * a.h + b.w * b.h - overlap);
+  }
+
+  function centreDistance(a, b) {
+    return Math.hypot(a.x + a.w / 2 - (b.x + b.w / 2), a.y + a.h / 2 - (b.y + b.h / 2));
+  }
+
+  function topLabel(scores) {
+    let best = null;
+    for (const [emotion, score] of Object.entries(scores)) {
+      if (best === null || score > scores[best]) best = emotion;
+    }
+    return best;
+  }
+
+  class FaceTracker {
+    constructor() {
+      this.tracks = [];
+      this.nextId = 1;
+    }
+
+    reset() {
+      this.tracks = [];
+    }
+
+    // faces: [{box: {x, y, w, h}, scores: {emotion: p}}] in frame pixels. Returns visible tracks,
+    // largest first, each with a smoothed label and confidence.
+    update(faces) {
+      const pairs = [];
+      faces.forEach((face, i) => {
+        this.tracks.forEach((track, j) => {
+          const overlap = iou(face.box, track.box);
+          const distance = centreDistance(face.box, track.box);
+          if (overlap >= SAME_FACE_IOU || distance < Math.max(track.box.w, track.box.h) / 2) {
+            pairs.push({ i, j, overlap, distance });
+          }
+        });
+      });
+      pairs.sort((p, q) => q.overlap - p.overlap || p.distance - q.distance);
+      const faceToTrack = new Map();
+      const takenTracks = new Set();
+      for (const pair of pairs) {
+        if (!faceToTrack.has(pair.i) && !takenTracks.has(pair.j)) {
+          faceToTrack.set(pair.i, pair.j);
+          takenTracks.add(pair.j);
+        }
+      }
+      this.tracks.forEach((track, j) => {
+        if (!takenTracks.has(j)) track.missed += 1;
+      });
+      faces.forEach((face, i) => {
+        if (faceToTrack.has(i)) {
+          const track = this.tracks[faceToTrack.get(i)];
+          for (const [emotion, score] of Object.entries(face.scores)) {
+            const previous = track.scores[emotion] ?? score;
+            track.scores[emotion] = previous + NEWEST_FRAME_WEIGHT * (score - previous);
+          }
+          track.box = face.box; // boxes follow at once; smoothing them would make them lag
+          track.missed = 0;
+        } else {
+          this.tracks.push({ id: this.nextId++, box: face.box, scores: { ...face.scores }, missed: 0 });
+        }
+      });
+      this.tracks = this.tracks.filter((track) => track.missed <= MAX_MISSED_FRAMES);
+      return this.tracks
+        .filter((track) => track.missed === 0)
+        .map((track) => {
+          const label = topLabel(track.scores);
+          return { id: track.id, box: track.box, scores: track.scores, label, confidence: track.scores[label] };
+        })
+        .sort((a, b) => b.box.w * b.box.h - a.box.w * a.box.h);
+    }
+  }
+
+  function cameraErrorMessage(error) {
+    switch (error && error.name) {
+      case "NotAllowedError":
+      case "PermissionDeniedError":
+      case "SecurityError":
+        return "Camera permission was denied. Allow the camera for this site (the camera icon in the address bar) and press Start again.";
+      case "NotFoundError":
+      case "DevicesNotFoundError":
+      case "OverconstrainedError":
+        return "No camera was found. Connect a camera and press Start again.";
+      case "NotReadableError":
+      case "TrackStartError":
+      case "AbortError":
+        return "The camera is busy: another application or browser tab is using it. Close it and press Start again.";
+      default:
+        return `The camera could not be started (${error && error.name ? error.name : "unknown error"}).`;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const root = document.getElementById("webcam");
+    if (!root) return;
+    const sessionsUrl = root.dataset.sessionsUrl;
+    const frameSide = Number(root.dataset.frameSide) || 640;
+    const dashboardUrl = root.dataset.dashboardUrl;
+    const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+
+    const startButton = document.getElementById("webcam-start");
+    const pauseButton = document.getElementById("webcam-pause");
+    const snapshotButton = document.getElementById("webcam-snapshot");
+    const stopButton = document.getElementById("webcam-stop");
+    const message = document.getElementById("webcam-message");
+    const stage = document.getElementById("webcam-stage");
+    const placeholder = document.getElementById("webcam-placeholder");
+    const video = document.getElementById("webcam-video");
+    const overlay = document.getElementById("webcam-overlay");
+    const frameCounter = document.getElementById("frame-counter");
+    const fpsOutput = document.getElementById("webcam-fps");
+    const rttOutput = document.getElementById("webcam-rtt");
+    const serverOutput = document.getElementById("webcam-server-ms");
+    const facesList = document.getElementById("webcam-faces");
+    const bars = document.getElementById("webcam-bars");
+    const largestEmpty = document.getElementById("webcam-largest-empty");
+    const snapshotLink = document.getElementById("webcam-snapshot-link");
+    const captureCanvas = document.createElement("canvas");
+    const tracker = new FaceTracker();
+
+    let stream = null;
+    let sessionId = null;
+    let running = false;
+    let paused = false;
+    let inFlight = false;
+    let framesAnswered = 0;
+    let failuresInARow = 0;
+    let answerTimes = [];
+    let lastFrame = { width: 0, height: 0 };
+    let visibleFaces = [];
+    let snapshotUrl = null;
+
+    function showMessage(kind, text, link) {
+      delete message.dataset.transient;
+      message.className = `webcam-message flash flash-${kind}`;
+      message.textContent = text;
+      if (link) {
+        const anchor = document.createElement("a");
+        anchor.href = link.href;
+        anchor.textContent = link.text;
+        message.append(" ", anchor);
+      }
+      message.hidden = false;
+    }
+
+    function clearMessage() {
+      delete message.dataset.transient;
+      message.hidden = true;
+      message.textContent = "";
+    }
+
+    function setButtons() {
+      startButton.disabled = running;
+      pauseButton.disabled = !running;
+      snapshotButton.disabled = !running;
+      stopButton.disabled = !running;
+      pauseButton.textContent = paused ? "Resume" : "Pause";
+      stage.hidden = !running;
+      placeholder.hidden = running;
+    }
+
+    function frameUrl(action) {
+      return `${sessionsUrl}/${sessionId}/${action}`;
+    }
+
+    async function postJson(url) {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "X-CSRFToken": csrfToken, Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
+      return body;
+    }
+
+    function releaseCamera() {
+      if (stream) stream.getTracks().forEach((track) => track.stop());
+      stream = null;
+      video.srcObject = null;
+    }
+
+    async function start() {
+      clearMessage();
+      if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+        showMessage("error", "This browser gives no camera access to this page. Use a current browser, over HTTPS or on localhost.");
+        return;
+      }
+      startButton.disabled = true;
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({
+          audio: false,
+          video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" },
+        });
+      } catch (error) {
+        showMessage("error", cameraErrorMessage(error));
+        startButton.disabled = false;
+        return;
+      }
+      video.srcObject = stream;
+      try {
+        await video.play();
+        const session = await postJson(sessionsUrl);
+        sessionId = session.id;
+      } catch (error) {
+        releaseCamera();
+        showMessage("error", `Could not start: ${error.message}`);
+        startButton.disabled = false;
+        return;
+      }
+      running = true;
+      paused = false;
+      framesAnswered = 0;
+      failuresInARow = 0;
+      answerTimes = [];
+      tracker.reset();
+      frameCounter.textContent = "0";
+      root.dataset.state = "running";
+      setButtons();
+      sendNextFrame();
+    }
+
+    async function stop(reason) {
+      if (!running) return;
+      running = false;
+      paused = false;
+      releaseCamera();
+      root.dataset.state = "stopped";
+      tracker.reset();
+      visibleFaces = [];
+      drawOverlay();
+      showFaces();
+      setButtons();
+      if (reason) {
+        showMessage("error", reason);
+        return;
+      }
+      try {
+        const summary = await postJson(frameUrl("stop"));
+        showMessage(
+          "success",
+          `Session saved: ${summary.frames_analysed} frames analysed, ${summary.seconds_with_faces} seconds with faces. No image was stored.`,
+          { href: dashboardUrl, text: "See it in your history." }
+        );
+      } catch (error) {
+        showMessage("error", `The camera is off, but the session could not be closed: ${error.message}`);
+      }
+    }
+
+    function togglePause() {
+      if (!running) return;
+      paused = !paused;
+      root.dataset.state = paused ? "paused" : "running";
+      if (paused) {
+        video.pause();
+      } else {
+        video.play().catch(() => {});
+        sendNextFrame();
+      }
+      setButtons();
+    }
+
+    function captureFrame() {
+      const scale = Math.min(1, frameSide / Math.max(video.videoWidth, video.videoHeight));
+      captureCanvas.width = Math.round(video.videoWidth * scale);
+      captureCanvas.height = Math.round(video.videoHeight * scale);
+      captureCanvas.getContext("2d").drawImage(video, 0, 0, captureCanvas.width, captureCanvas.height);
+      return new Promise((resolve) => captureCanvas.toBlob(resolve, "image/jpeg", JPEG_QUALITY));
+    }
+
+    function scheduleNext(delayMs) {
+      if (delayMs > 0) setTimeout(sendNextFrame, delayMs);
+      else requestAnimationFrame(sendNextFrame);
+    }
+
+    async function sendNextFrame() {
+      if (!running || paused || inFlight) return;
+      if (video.readyState < 2 || !video.videoWidth) {
+        scheduleNext(50);
+        return;
+      }
+      inFlight = true;
+      const sentFor = sessionId;
+      let retryIn = 0;
+      try {
+        const blob = await captureFrame();
+        const sentAt = performance.now();
+        const response = await fetch(frameUrl("frames"), {
+          method: "POST",
+          headers: { "Content-Type": "image/jpeg", "X-CSRFToken": csrfToken, Accept: "application/json" },
+          credentials: "same-origin",
+          body: blob,
+        });
+        const roundTrip = performance.now() - sentAt;
+        const body = await response.json().catch(() => ({}));
+        if (!running || sentFor !== sessionId) return; // stopped while this frame was on its way
+        if (response.ok) {
+          failuresInARow = 0;
+          if (message.dataset.transient) clearMessage();
+          showResult(body, roundTrip);
+        } else if (response.status === 401) {
+          stop("Your login has expired. Log in again to use the camera.");
+        } else if (response.status === 404 || response.status === 409) {
+          stop(body.error || "This webcam session is no longer available. Press Start again.");
+        } else {
+          retryIn = response.status === 429 ? 1000 : 500;
+          noteFailure(body.error || `The server answered ${response.status}.`);
+        }
+      } catch (error) {
+        retryIn = 1000;
+        noteFailure("The connection to the server failed; retrying…");
+      } finally {
+        inFlight = false;
+      }
+      if (running) scheduleNext(retryIn);
+    }
+
+    function noteFailure(text) {
+      failuresInARow += 1;
+      if (failuresInARow >= MAX_FAILURES_IN_A_ROW) {
+        stop(`Stopped after ${failuresInARow} failed frames: ${text}`);
+        return;
+      }
+      showMessage("error", text);
+      message.dataset.transient = "yes";
+    }
+
+    function showResult(result, roundTrip) {
+      framesAnswered += 1;
+      frameCounter.textContent = String(framesAnswered);
+      lastFrame = { width: result.width, height: result.height };
+      visibleFaces = tracker.update(result.faces);
+
+      const now = performance.now();
+      answerTimes.push(now);
+      answerTimes = answerTimes.filter((t) => now - t <= FPS_WINDOW_MS);
+      if (answerTimes.length > 1) {
+        const fps = ((answerTimes.length - 1) * 1000) / (answerTimes[answerTimes.length - 1] - answerTimes[0]);
+        fpsOutput.textContent = fps.toFixed(1);
+      }
+      rttOutput.textContent = `${Math.round(roundTrip)} ms`;
+      serverOutput.textContent = `${Math.round(result.analysis_ms)} ms`;
+      drawOverlay();
+      showFaces();
+    }
+
+    // Boxes come in the sent frame's pixels; scale them to whatever size the target is drawn at.
+    function drawFaces(context, faces, scale, lineWidth) {
+      context.lineWidth = lineWidth;
+      context.font = `600 ${Math.max(12, Math.round(14 * lineWidth / 3))}px system-ui, sans-serif`;
+      context.textBaseline = "top";
+      for (const face of faces) {
+        const color = COLORS[face.label] || "#ffffff";
+        const x = face.box.x * scale;
+        const y = face.box.y * scale;
+        const w = face.box.w * scale;
+        const h = face.box.h * scale;
+        context.strokeStyle = color;
+        context.strokeRect(x, y, w, h);
+        const text = `${face.label} ${Math.round(face.confidence * 100)}%`;
+        const padding = 4 * lineWidth / 3;
+        const textHeight = parseInt(context.font.match(/(\d+)px/)[1], 10);
+        const labelWidth = context.measureText(text).width + 2 * padding;
+        const labelY = y - textHeight - 2 * padding >= 0 ? y - textHeight - 2 * padding : y + h;
+        context.fillStyle = color;
+        context.fillRect(x - lineWidth / 2, labelY, labelWidth, textHeight + 2 * padding);
+        context.fillStyle = "#ffffff";
+        context.fillText(text, x - lineWidth / 2 + padding, labelY + padding);
+      }
+    }
+
+    function drawOverlay() {
+      const ratio = window.devicePixelRatio || 1;
+      const width = video.clientWidth;
+      const height = video.clientHeight;
+      overlay.width = Math.round(width * ratio);
+      overlay.height = Math.round(height * ratio);
+      overlay.style.width = `${width}px`;
+      overlay.style.height = `${height}px`;
+      const context = overlay.getContext("2d");
+      context.setTransform(ratio, 0, 0, ratio, 0, 0);
+      context.clearRect(0, 0, width, height);
+      if (lastFrame.width && visibleFaces.length) {
+        drawFaces(context, visibleFaces, width / lastFrame.width, 3);
+      }
+      // The drawn labels, readable by tests and assistive technology alike.
+      overlay.dataset.labels = visibleFaces.map((face) => face.label).join(",");
+      overlay.setAttribute(
+        "aria-label",
+        visibleFaces.length
+          ? `Faces: ${visibleFaces.map((face) => `${face.label} ${Math.round(face.confidence * 100)}%`).join(", ")}`
+          : "No face in view"
+      );
+    }
+
+    function showFaces() {
+      facesList.replaceChildren(
+        ...visibleFaces.map((face, index) => {
+          const item = document.createElement("li");
+          item.dataset.label = face.label;
+          item.className = `emotion-${face.label}`;
+          const dot = document.createElement("span");
+          dot.className = `dot emotion-${face.label}`;
+          item.append(dot, `Face ${index + 1}: ${face.label} ${Math.round(face.confidence * 100)}%`);
+          return item;
+        })
+      );
+      const largest = visibleFaces[0];
+      largestEmpty.hidden = Boolean(largest);
+      for (const row of bars.children) {
+        const score = largest ? largest.scores[row.dataset.emotion] || 0 : 0;
+        row.querySelector(".webcam-bar-fill").style.width = `${(score * 100).toFixed(1)}%`;
+        row.querySelector(".webcam-bar-value").textContent = `${Math.round(score * 100)}%`;
+      }
+    }
+
+    function snapshot() {
+      if (!video.videoWidth) return;
+      const canvas = document.createElement("canvas");
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      const context = canvas.getContext("2d");
+      context.drawImage(video, 0, 0);
+      if (lastFrame.width) {
+        drawFaces(context, visibleFaces, canvas.width / lastFrame.width, Math.max(2, canvas.width / 200));
+      }
+      canvas.toBlob((blob) => {
+        if (!blob) return;
+        if (snapshotUrl) URL.revokeObjectURL(snapshotUrl);
+        snapshotUrl = URL.createObjectURL(blob);
+        const name = `moodlens-${new Date().toISOString().replace(/[:.]/g, "-")}.png`;
+        const link = document.createElement("a");
+        link.href = snapshotUrl;
+        link.download = name;
+        link.textContent = `Download ${name} again`;
+        snapshotLink.replaceChildren("Snapshot saved on this device (not uploaded). ", link);
+        snapshotLink.hidden = false;
+        link.click();
+      }, "image/png");
+    }
+
+    startButton.addEventListener("click", start);
+    stopButton.addEventListener("click", () => stop());
+    pauseButton.addEventListener("click", togglePause);
+    snapshotButton.addEventListener("click", snapshot);
+    window.addEventListener("resize", drawOverlay);
+    // Leaving the page: switch the camera off and close the session (keepalive outlives the page).
+    window.addEventListener("pagehide", () => {
+      if (!running) return;
+      running = false;
+      releaseCamera();
+      fetch(frameUrl("stop"), {
+        method: "POST",
+        keepalive: true,
+        headers: { "X-CSRFToken": csrfToken },
+        credentials: "same-origin",
+      }).catch(() => {});
+    });
+    setButtons();
+  });
+})();
