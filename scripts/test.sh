@@ -18,11 +18,14 @@ if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null; then
 fi
 
 postgres_url="${TEST_DATABASE_URL:-}"
+status=0
 echo "==> Test suite on SQLite"
-env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
+env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@" || status=$?
 
 if [ -n "$postgres_url" ]; then
     echo "==> Web app tests again on PostgreSQL ($postgres_url)"
     TEST_DATABASE_URL="$postgres_url" .venv/bin/python -m pytest tests \
-        --ignore=tests/vision --ignore=tests/training "$@"
+        --ignore=tests/vision --ignore=tests/training "$@" || status=$?
 fi
+# Any failure, including pytest's 5 ("no tests collected"), fails the run.
+exit "$status"
