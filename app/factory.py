@@ -33,6 +33,7 @@ def create_app(config: type[Config] | Config | dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    register_security_headers(app)
     return app
 
 
@@ -131,3 +132,14 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_constants():
         return {"EMOTIONS": EMOTION_COLUMNS}
+
+
+def register_security_headers(app: Flask) -> None:
+    """Headers that cost nothing: no MIME sniffing, no framing (clickjacking), short referrers."""
+
+    @app.after_request
+    def add_security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

@@ -17,6 +17,13 @@ def test_healthz(client):
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
+def test_security_headers(client):
+    headers = client.get("/").headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+
+
 def test_development_secret_key_is_created_once_and_reused(tmp_path, monkeypatch):
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     settings = settings_for_test(tmp_path, SECRET_KEY=None, ENV_NAME="development")
