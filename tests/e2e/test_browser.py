@@ -3,6 +3,7 @@
 Register, log out, log in, upload the astronaut, see the labelled result, open the dashboard and
 check that Chart.js really drew the charts. Screenshots go to test-artifacts/.
 """
+import base64
 import os
 import shutil
 import threading
@@ -90,8 +91,19 @@ def test_register_login_upload_and_dashboard(live_server, page, tmp_path):
     page.wait_for_url("**/analyze")
     assert "Analyse photos" in page.inner_text("h1")
 
-    page.set_input_files("#image-input", str(photo))
+    # Drag and drop the photo onto the drop zone, as a person would.
+    transfer = page.evaluate_handle(
+        """async (b64) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "astronaut.jpg", { type: "image/jpeg" }));
+            return transfer;
+        }""",
+        base64.b64encode(photo.read_bytes()).decode(),
+    )
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
     assert page.inner_text("#file-summary") == "1 file chosen"
+    assert page.inner_text("#previews") == "astronaut.jpg"
     page.screenshot(path=str(ARTIFACTS / "01-upload.png"))
     page.click("#analyse-button")
     page.wait_for_selector(".face-box")
