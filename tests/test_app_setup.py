@@ -99,3 +99,27 @@ def test_postgresql_is_really_used(app):
     with app.app_context():
         assert db.engine.dialect.name == "postgresql"
         assert db.engine.driver == "psycopg"
+
+
+def test_healthz_reports_an_unreachable_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    broken = create_app(settings_for_test(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/x.db"))
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "error"
+
+
+def test_analyze_command_prints_faces_as_json(app, tmp_path):
+    import json
+
+    from tests import images
+
+    photo = tmp_path / "astronaut.jpg"
+    photo.write_bytes(images.astronaut_jpeg())
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"not a picture")
+    result = app.test_cli_runner().invoke(args=["analyze", str(photo), str(junk)])
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.output.strip().splitlines())
+    assert [face["label"] for face in first["faces"]] == ["happy"]
+    assert "error" in second
