@@ -128,3 +128,53 @@ def test_live_webcam_labels_the_astronaut_and_keeps_history(live_server, camera_
     assert int(page.inner_text(".stat-value >> nth=2")) >= 1  # webcam seconds with faces
     assert "webcam" in page.inner_text("table.history:not(.webcam-sessions)").lower()
     page.screenshot(path=str(ARTIFACTS / "13-webcam-dashboard.png"), full_page=True)
+
+
+@pytest.fixture
+def plain_page():
+    """Chromium with a fake camera device but no automatic "allow" on the permission prompt."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"]
+        )
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield context, page
+        context.close()
+        browser.close()
+
+
+def test_camera_errors_get_clear_messages(live_server, plain_page):  # noqa: F811
+    context, page = plain_page
+    page.goto(live_server + "/auth/register")
+    page.fill("#username", "denied")
+    page.fill("#email", "denied@example.com")
+    page.fill("#password", "no camera for you")
+    page.fill("#confirm", "no camera for you")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/analyze")
+
+    # Playwright grants no permission unless asked: the browser denies the camera.
+    page.goto(live_server + "/webcam")
+    page.click("#webcam-start")
+    page.wait_for_selector("#webcam-message:not([hidden])")
+    assert "permission was denied" in page.inner_text("#webcam-message")
+    assert page.is_enabled("#webcam-start")
+    assert page.is_disabled("#webcam-stop")
+
+    # A machine without any camera, and one whose camera another program holds.
+    for error_name, expected in (("NotFoundError", "No camera was found"), ("NotReadableError", "camera is busy")):
+        page.evaluate(
+            """name => { navigator.mediaDevices.getUserMedia =
+                   () => Promise.reject(new DOMException('test', name)); }""",
+            error_name,
+        )
+        page.click("#webcam-start")
+        page.wait_for_function(
+            "text => document.getElementById('webcam-message').textContent.includes(text)", arg=expected
+        )
+    page.screenshot(path=str(ARTIFACTS / "14-webcam-camera-busy.png"))
