@@ -1,25 +1,49 @@
 """Fixtures for the web app tests: `app`, `client`, `auth`, and a CSRF-enabled variant.
 
 Every test gets a fresh database: a temporary SQLite file, or, when TEST_DATABASE_URL is set
-(CI does this), the given PostgreSQL database with all tables dropped and created again.
+(CI does this), the given PostgreSQL database with all tables dropped and created again. On
+PostgreSQL each test process works in its own schema, so two test runs sharing one database
+(two developers, or pytest-xdist) cannot drop each other's tables.
 """
 import os
 import re
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.config import TestConfig, normalise_database_url
 from app.extensions import db
 
 TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL"))
+POSTGRES_SCHEMA = f"pytest_{os.getpid()}" if TEST_DATABASE_URL else None
 
 
 def settings_for_test(tmp_path, **overrides) -> dict:
     settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
     settings["SQLALCHEMY_DATABASE_URI"] = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}"
+    if POSTGRES_SCHEMA:
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"options": f"-csearch_path={POSTGRES_SCHEMA}"}
+        }
     settings.update(overrides)
     return settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_schema():
+    """Create this process's schema on PostgreSQL for the session, and drop it afterwards."""
+    if not POSTGRES_SCHEMA:
+        yield None
+        return
+    engine = create_engine(TEST_DATABASE_URL)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {POSTGRES_SCHEMA}"))
+    yield POSTGRES_SCHEMA
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 from app import create_app
 from app.config import ProductionConfig, normalise_database_url
 from app.extensions import db
-from tests.conftest import TEST_DATABASE_URL, settings_for_test
+from tests.conftest import POSTGRES_SCHEMA, TEST_DATABASE_URL, settings_for_test
 
 
 def test_healthz(client):
@@ -62,7 +62,7 @@ def test_database_url_normalisation(given, expected):
 
 def test_default_database_is_sqlite_in_wal_mode(tmp_path, monkeypatch):
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(settings_for_test(tmp_path, SQLALCHEMY_DATABASE_URI=None))
+    app = create_app(settings_for_test(tmp_path, SQLALCHEMY_DATABASE_URI=None, SQLALCHEMY_ENGINE_OPTIONS={}))
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'app.db'}"
     with app.app_context():
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -99,11 +99,13 @@ def test_postgresql_is_really_used(app):
     with app.app_context():
         assert db.engine.dialect.name == "postgresql"
         assert db.engine.driver == "psycopg"
+        assert db.session.execute(text("SELECT current_schema()")).scalar() == POSTGRES_SCHEMA
 
 
 def test_healthz_reports_an_unreachable_database(tmp_path, monkeypatch):
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
-    broken = create_app(settings_for_test(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/x.db"))
+    broken = create_app(settings_for_test(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/x.db",
+                                          SQLALCHEMY_ENGINE_OPTIONS={}))
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "error"
