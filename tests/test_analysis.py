@@ -159,6 +159,10 @@ def test_missing_field(client, auth, app):
     response = client.post("/analyze", data={}, content_type="multipart/form-data")
     assert response.status_code == 400
     assert "No image was sent" in response.get_data(as_text=True)
+    # What a browser sends when the file input is left empty: a part without name or bytes.
+    response = upload(client, (b"", "", "application/octet-stream"), url="/analyze")
+    assert response.status_code == 400
+    assert "No image was sent" in response.get_data(as_text=True)
     assert stored(app) == (0, 0)
 
 

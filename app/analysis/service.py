@@ -47,20 +47,22 @@ class AnalysedImage:
 
 
 def uploads_from_files(files: list[FileStorage], max_files: int) -> list[ImageUpload]:
-    files = [f for f in files if f is not None and (f.filename or f.content_length or f.mimetype)]
-    if not files:
-        raise UploadError("No image was sent. Choose one or more pictures (field 'image').")
-    if len(files) > max_files:
-        raise UploadError(f"Too many files: at most {max_files} images per upload.")
     uploads = []
     for storage in files:
+        data = storage.read()
+        if not storage.filename and not data:
+            continue  # what a browser sends for a file input left empty
         name = storage.filename or "image"
         mimetype = storage.mimetype or ""
         if mimetype and not mimetype.startswith(ACCEPTED_PART_TYPES):
             raise UploadError(
                 f"{name}: '{mimetype}' is not an image type. Send JPEG, PNG, WebP or BMP.", 415
             )
-        uploads.append(ImageUpload(filename=name, data=storage.read()))
+        uploads.append(ImageUpload(filename=name, data=data))
+    if not uploads:
+        raise UploadError("No image was sent. Choose one or more pictures (field 'image').")
+    if len(uploads) > max_files:
+        raise UploadError(f"Too many files: at most {max_files} images per upload.")
     return uploads
 
 
