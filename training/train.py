@@ -13,6 +13,7 @@ import argparse
 import csv
 import random
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -149,8 +150,15 @@ def main(argv=None) -> int:
         state = torch.load(last_path, weights_only=False)
         net.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
         generator.set_state(state["generator"])
+        if state["scheduler"]["total_steps"] == scheduler.total_steps:
+            scheduler.load_state_dict(state["scheduler"])
+        else:  # --epochs changed: stretch or shrink the one-cycle schedule from where training is
+            print(f"schedule changed to {args.epochs} epochs", flush=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "step before optimizer.step" does not apply here
+                for _ in range(state["epoch"] * steps_per_epoch):
+                    scheduler.step()
         first_epoch, best_score, stale_epochs = state["epoch"] + 1, state["best_score"], state["stale_epochs"]
         print(f"resumed after epoch {state['epoch']} (best val accuracy {best_score:.4f})", flush=True)
     elif history_path.exists():
