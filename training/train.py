@@ -25,7 +25,8 @@ from training.data import TRAIN_SPLIT_NAMES, VALIDATION_SPLIT_NAMES, Split, load
 from training.metrics import classification_report
 from training.model import EmotionNet, ExportedEmotionNet
 
-HISTORY_FIELDS = ["epoch", "lr", "train_loss", "train_accuracy", "val_accuracy", "val_macro_f1", "seconds"]
+HISTORY_FIELDS = ["epoch", "lr", "train_loss", "train_accuracy", "val_accuracy", "val_accuracy_ema", "val_macro_f1",
+                  "kept", "seconds"]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -39,6 +40,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--width", type=int, default=32, help="channels of the first conv stage")
     parser.add_argument("--patience", type=int, default=15, help="stop after this many epochs without a better val score")
+    parser.add_argument("--ema-decay", type=float, default=0.998,
+                        help="per-step decay of the weight average that is evaluated beside the raw weights")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N training faces (smoke runs)")
@@ -77,7 +80,7 @@ def predict_probabilities(net: EmotionNet, faces: np.ndarray, batch_size: int = 
     return torch.cat(outputs).numpy()
 
 
-def train_one_epoch(net, optimizer, scheduler, train: Split, weights, generator, args) -> tuple[float, float]:
+def train_one_epoch(net, ema, optimizer, scheduler, train: Split, weights, generator, args) -> tuple[float, float]:
     net.train()
     faces, labels = torch.from_numpy(train.faces).unsqueeze(1), torch.from_numpy(train.labels)
     order = torch.randperm(len(labels), generator=generator)
@@ -94,6 +97,7 @@ def train_one_epoch(net, optimizer, scheduler, train: Split, weights, generator,
         loss.backward()
         optimizer.step()
         scheduler.step()
+        ema.update_parameters(net)
         total_loss += loss.item() * len(index)
         correct += (logits.argmax(1) == targets).sum().item()
         seen += len(index)
@@ -111,6 +115,13 @@ def save_checkpoint(path: Path, **state) -> None:
 
 
 def append_history(path: Path, row: dict) -> None:
+    if path.exists():
+        with open(path, newline="") as handle:
+            old_rows = list(csv.DictReader(handle))
+        if old_rows and list(old_rows[0]) != HISTORY_FIELDS:  # written by an older version: rewrite
+            path.unlink()
+            for old in old_rows:
+                append_history(path, {field: old.get(field, "") for field in HISTORY_FIELDS})
     new_file = not path.exists()
     with open(path, "a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
@@ -142,6 +153,10 @@ def main(argv=None) -> int:
     steps_per_epoch = (len(train) + args.batch_size - 1) // args.batch_size
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs,
                                                     steps_per_epoch=steps_per_epoch, pct_start=0.25)
+    # Averaging the weights over the last few hundred steps smooths out SGD noise; both the raw
+    # and the averaged network are scored each epoch and the better one is kept.
+    ema = torch.optim.swa_utils.AveragedModel(
+        net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema_decay), use_buffers=True)
     weights = class_weights(train)
     first_epoch, best_score, stale_epochs = 1, -1.0, 0
 
@@ -149,6 +164,8 @@ def main(argv=None) -> int:
     if args.resume and last_path.exists():
         state = torch.load(last_path, weights_only=False)
         net.load_state_dict(state["model"])
+        if "ema" in state:
+            ema.load_state_dict(state["ema"])
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
         if state["scheduler"]["total_steps"] == scheduler.total_steps:
@@ -167,25 +184,31 @@ def main(argv=None) -> int:
     run_started = time.time()
     for epoch in range(first_epoch, args.epochs + 1):
         epoch_started = time.time()
-        train_loss, train_accuracy = train_one_epoch(net, optimizer, scheduler, train, weights, generator, args)
-        report = classification_report(val.labels, predict_probabilities(net, val.faces, bf16=not args.no_bf16).argmax(1))
+        train_loss, train_accuracy = train_one_epoch(net, ema, optimizer, scheduler, train, weights, generator, args)
+        scored = {name: classification_report(val.labels, predict_probabilities(
+            candidate, val.faces, bf16=not args.no_bf16).argmax(1)) for name, candidate in (("raw", net), ("ema", ema.module))}
+        kept = max(scored, key=lambda name: scored[name]["accuracy"])
+        report = scored[kept]
         seconds = time.time() - epoch_started
         improved = report["accuracy"] > best_score
         if improved:
             best_score, stale_epochs = report["accuracy"], 0
-            save_checkpoint(best_path, model=net.state_dict(), epoch=epoch, width=args.width, report=report)
+            weights_kept = net if kept == "raw" else ema.module
+            save_checkpoint(best_path, model=weights_kept.state_dict(), epoch=epoch, width=args.width, report=report)
         else:
             stale_epochs += 1
-        save_checkpoint(last_path, model=net.state_dict(), optimizer=optimizer.state_dict(),
+        save_checkpoint(last_path, model=net.state_dict(), ema=ema.state_dict(), optimizer=optimizer.state_dict(),
                         scheduler=scheduler.state_dict(), generator=generator.get_state(), epoch=epoch,
                         best_score=best_score, stale_epochs=stale_epochs, width=args.width)
         append_history(history_path, {
             "epoch": epoch, "lr": f"{scheduler.get_last_lr()[0]:.6f}", "train_loss": f"{train_loss:.4f}",
-            "train_accuracy": f"{train_accuracy:.4f}", "val_accuracy": f"{report['accuracy']:.4f}",
-            "val_macro_f1": f"{report['macro_f1']:.4f}", "seconds": f"{seconds:.1f}"})
+            "train_accuracy": f"{train_accuracy:.4f}", "val_accuracy": f"{scored['raw']['accuracy']:.4f}",
+            "val_accuracy_ema": f"{scored['ema']['accuracy']:.4f}", "val_macro_f1": f"{report['macro_f1']:.4f}",
+            "kept": kept, "seconds": f"{seconds:.1f}"})
         remaining = (time.time() - run_started) / (epoch - first_epoch + 1) * (args.epochs - epoch)
         print(f"epoch {epoch}/{args.epochs}  loss {train_loss:.4f}  train acc {train_accuracy:.4f}  "
-              f"val acc {report['accuracy']:.4f}  val macro-F1 {report['macro_f1']:.4f}"
+              f"val acc {scored['raw']['accuracy']:.4f} (ema {scored['ema']['accuracy']:.4f})  "
+              f"macro-F1 {report['macro_f1']:.4f}"
               f"{'  *best*' if improved else ''}  {seconds:.0f}s  eta {remaining / 60:.1f} min", flush=True)
         if stale_epochs >= args.patience:
             print(f"early stop: no better validation accuracy for {args.patience} epochs", flush=True)
