@@ -20,7 +20,14 @@ Image.MAX_IMAGE_PIXELS = None
 
 
 class InvalidImage(ValueError):
-    """The bytes are not an image we accept; the message is fit to show a user."""
+    """The bytes are not an image we accept; the message is fit to show a user.
+
+    ``too_large`` tells a web layer to answer 413 (shrink it) rather than 400 (broken).
+    """
+
+    def __init__(self, message: str, too_large: bool = False):
+        super().__init__(message)
+        self.too_large = too_large
 
 
 def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
@@ -36,7 +43,8 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarra
             raise InvalidImage(f"{image.format or 'This'} images are not supported; use JPEG, PNG, WebP or BMP.")
         width, height = image.size
         if width * height > max_pixels:
-            raise InvalidImage(f"The image is {width}x{height} pixels; the limit is {max_pixels:,} pixels.")
+            raise InvalidImage(f"The image is {width}x{height} pixels; the limit is {max_pixels:,} pixels.",
+                               too_large=True)
         if min(width, height) < MIN_SIDE:
             raise InvalidImage(f"The image is {width}x{height} pixels; it must be at least {MIN_SIDE} pixels on each side.")
         try:

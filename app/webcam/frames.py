@@ -1,9 +1,7 @@
 """Reading one camera frame from a request body: checks that give the browser a clear 4xx."""
-import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from app.vision import InvalidImage, decode_image
 
@@ -42,23 +40,9 @@ def decode_frame(data: bytes, limits: FrameLimits) -> np.ndarray:
         raise FrameError("The frame is empty.")
     if len(data) > limits.max_bytes:
         raise FrameError(f"The frame is larger than {limits.max_bytes // 1024} KB; send a smaller JPEG.", 413)
-    size = header_size(data)
-    if size and size[0] * size[1] > limits.max_pixels:
-        raise FrameError(
-            f"The frame is {size[0]}x{size[1]} pixels; downscale it to at most {limits.max_pixels:,} pixels "
-            "(the page sends 640 pixels on the longest side).",
-            413,
-        )
     try:
         return decode_image(data, max_pixels=limits.max_pixels)
     except InvalidImage as error:
+        if error.too_large:
+            raise FrameError(f"{error} Please downscale the frame (the page sends 640 pixels on the longest side).", 413) from None
         raise FrameError(f"Bad frame: {error}") from None
-
-
-def header_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height from the image header (no pixel decoded), or None if unreadable."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError, ValueError):
-        return None  # decode_image reports it with the right message
