@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.e2e.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: F401 (fixture)
+from tests.e2e.conftest import ARTIFACTS, browser_page, register
 from tests.faces import astronaut_bgr
 
 pytestmark = pytest.mark.browser
@@ -35,42 +35,24 @@ def write_fake_camera_video(path: Path) -> Path:
 
 @pytest.fixture
 def camera_page(tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
     clip = write_fake_camera_video(tmp_path / "astronaut.y4m")
-    args = CHROMIUM_ARGS + [
+    camera = [
         "--use-fake-ui-for-media-stream",  # answers the permission prompt with "allow"
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={clip}",
     ]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.set_default_timeout(30_000)
+    with browser_page(camera, accept_downloads=True) as (_, page):
         yield page
-        context.close()
-        browser.close()
-        assert errors == [], f"JavaScript errors: {errors}"
 
 
 def frame_count(page) -> int:
     return int(page.inner_text("#frame-counter"))
 
 
-def test_live_webcam_labels_the_astronaut_and_keeps_history(live_server, camera_page):  # noqa: F811
+def test_live_webcam_labels_the_astronaut_and_keeps_history(live_server, camera_page):
     page = camera_page
     ARTIFACTS.mkdir(exist_ok=True)
-    page.goto(live_server + "/auth/register")
-    page.fill("#username", "eileen")
-    page.fill("#email", "eileen@example.com")
-    page.fill("#password", "collins sts-93")
-    page.fill("#confirm", "collins sts-93")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/analyze")
+    register(page, live_server, "eileen", "collins sts-93")
 
     page.click("nav >> text=Webcam")
     page.wait_for_url("**/webcam")
@@ -133,30 +115,13 @@ def test_live_webcam_labels_the_astronaut_and_keeps_history(live_server, camera_
 @pytest.fixture
 def plain_page():
     """Chromium with a fake camera device but no automatic "allow" on the permission prompt."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"]
-        )
-        context = browser.new_context()
-        page = context.new_page()
-        page.set_default_timeout(30_000)
+    with browser_page(["--use-fake-device-for-media-stream"]) as (context, page):
         yield context, page
-        context.close()
-        browser.close()
 
 
-def test_camera_errors_get_clear_messages(live_server, plain_page):  # noqa: F811
+def test_camera_errors_get_clear_messages(live_server, plain_page):
     context, page = plain_page
-    page.goto(live_server + "/auth/register")
-    page.fill("#username", "denied")
-    page.fill("#email", "denied@example.com")
-    page.fill("#password", "no camera for you")
-    page.fill("#confirm", "no camera for you")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/analyze")
+    register(page, live_server, "denied", "no camera for you")
 
     # Playwright grants no permission unless asked: the browser denies the camera.
     page.goto(live_server + "/webcam")

@@ -1,0 +1,71 @@
+"""Shared set-up for the browser tests: a live server and Debian's Chromium driven by Playwright.
+
+Playwright's own browser download does not work offline, so the tests launch the system
+Chromium (apt-get install chromium). Locally a missing Chromium skips; in CI it fails.
+"""
+import os
+import shutil
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Without the networking switches Chromium keeps dialling Google's services, which this
+# offline machine refuses many times a second.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_server(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@contextmanager
+def browser_page(extra_args=(), **context_options):
+    """Yield (context, page) in a fresh Chromium; fail if the page raised a JavaScript error."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests but there is no Chromium at {CHROMIUM}")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + list(extra_args))
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.set_default_timeout(30_000)
+        yield context, page
+        context.close()
+        browser.close()
+        assert errors == [], f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def page():
+    with browser_page() as (_, page):
+        yield page
+
+
+def register(page, base_url: str, username: str, password: str) -> None:
+    """Create an account through the form; the app logs the new user in and opens /analyze."""
+    page.goto(base_url + "/auth/register")
+    page.fill("#username", username)
+    page.fill("#email", f"{username}@example.com")
+    page.fill("#password", password)
+    page.fill("#confirm", password)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/analyze")
