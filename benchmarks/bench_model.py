@@ -75,8 +75,8 @@ class Ours:
         return self.analyzer.classifier.predict(faces)
 
     def analyze_frame(self, frame) -> int:
-        from app.vision import FAST_DETECTION_SIDE
-        return len(self.analyzer.analyze(frame, detection_side=FAST_DETECTION_SIDE))
+        from app.vision import VIDEO_SEARCH
+        return len(self.analyzer.analyze(frame, search=VIDEO_SEARCH))
 
 
 class FerBaseline:

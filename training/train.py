@@ -5,7 +5,8 @@
 
 Selects the best epoch on the validation split (PublicTest), writes
 ``last.pt`` every epoch (for --resume), ``best.pt``, ``history.csv`` and,
-at the end, the exported ``emotion.onnx`` in --out.
+at the end, ``emotion_fp32.onnx`` (the exact export) and ``emotion.onnx``
+(int8, what the server runs) in --out.
 """
 from __future__ import annotations
 
@@ -214,9 +215,12 @@ def main(argv=None) -> int:
             print(f"early stop: no better validation accuracy for {args.patience} epochs", flush=True)
             break
 
-    from training.export import export_checkpoint  # imported late: needs onnx only at the end
-    onnx_path = export_checkpoint(best_path, out / "emotion.onnx")
-    print(f"best val accuracy {best_score:.4f}; exported {onnx_path}", flush=True)
+    # Imported late: export and quantization need onnx only at the end.
+    from training.export import export_checkpoint
+    from training.quantize import quantize_model
+    fp32_path = export_checkpoint(best_path, out / "emotion_fp32.onnx")
+    served_path = quantize_model(fp32_path, out / "emotion.onnx", train.faces)
+    print(f"best val accuracy {best_score:.4f}; exported {fp32_path} and int8 {served_path}", flush=True)
     return 0
 
 

@@ -11,12 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from app.vision.classifier import DEFAULT_MODEL_PATH, EmotionClassifier
-from app.vision.detector import Box, FaceDetector
+from app.vision.detector import PHOTO_SEARCH, Box, FaceDetector, SearchSettings
 from app.vision.preprocess import EMOTIONS, prepare_face, to_grayscale
-
-# Webcam frames are searched at this size (fast); photos at the larger one (finds smaller faces).
-FAST_DETECTION_SIDE = 320
-PHOTO_DETECTION_SIDE = 800
 
 
 @dataclass(frozen=True)
@@ -47,10 +43,13 @@ class EmotionAnalyzer:
         self.classifier = EmotionClassifier(model_path, threads=threads)
         self.detector = detector or FaceDetector()
 
-    def analyze(self, image: np.ndarray, detection_side: int = PHOTO_DETECTION_SIDE) -> list[Face]:
-        """``image`` is gray, BGR or BGRA uint8 of any size; returns faces, largest first."""
+    def analyze(self, image: np.ndarray, search: SearchSettings = PHOTO_SEARCH) -> list[Face]:
+        """``image`` is gray, BGR or BGRA uint8 of any size; returns faces, largest first.
+
+        ``search=VIDEO_SEARCH`` trades the smallest faces for speed on webcam frames.
+        """
         gray = to_grayscale(np.asarray(image))
-        boxes = self.detector.detect(gray, max_side=detection_side)
+        boxes = self.detector.detect(gray, search)
         if not boxes:
             return []
         probabilities = self.classifier.predict(np.stack([prepare_face(gray, box) for box in boxes]))

@@ -8,7 +8,11 @@ import onnxruntime as ort
 
 from app.vision.preprocess import EMOTIONS
 
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "emotion.onnx"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+# The served model is int8 (training.quantize); the float32 export beside it is the reference
+# that matches the PyTorch network exactly.
+DEFAULT_MODEL_PATH = MODELS_DIR / "emotion.onnx"
+REFERENCE_MODEL_PATH = MODELS_DIR / "emotion_fp32.onnx"
 
 
 class EmotionClassifier:

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from app.analysis.engine import get_analyzer
 from app.extensions import limiter
-from app.vision import FAST_DETECTION_SIDE
+from app.vision import VIDEO_SEARCH
 from app.webcam import bp
 from app.webcam.frames import FrameError, FrameLimits, check_frame_headers, decode_frame
 from app.webcam.sessions import (
@@ -79,7 +79,7 @@ def frame(session_id: int):
     except FrameError as error:
         return jsonify(error=error.message), error.status
     started = time.perf_counter()
-    faces = get_analyzer().analyze(image, detection_side=FAST_DETECTION_SIDE)
+    faces = get_analyzer().analyze(image, search=VIDEO_SEARCH)
     analysis_ms = (time.perf_counter() - started) * 1000
     height, width = image.shape[:2]
     try:

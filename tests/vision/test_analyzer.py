@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.vision import EMOTIONS, FAST_DETECTION_SIDE, EmotionAnalyzer
+from app.vision import EMOTIONS, VIDEO_SEARCH, EmotionAnalyzer
 from tests.faces import astronaut_bgr, blank_photo, two_face_photo
 
 
@@ -42,12 +42,12 @@ def test_two_faces_are_found_largest_first(analyzer):
 
 def test_no_face_gives_an_empty_list(analyzer):
     assert analyzer.analyze(blank_photo()) == []
-    assert analyzer.analyze(blank_photo(), detection_side=FAST_DETECTION_SIDE) == []
+    assert analyzer.analyze(blank_photo(), search=VIDEO_SEARCH) == []
 
 
 def test_webcam_sized_frame_finds_the_face_at_fast_settings(analyzer):
     frame = cv2.resize(astronaut_bgr(), (640, 640))[80:560]
-    faces = analyzer.analyze(frame, detection_side=FAST_DETECTION_SIDE)
+    faces = analyzer.analyze(frame, search=VIDEO_SEARCH)
     assert len(faces) == 1 and faces[0].label == "happy"
 
 
