@@ -125,19 +125,30 @@ class BrowserLikeClient:
         self.cookies: dict[str, str] = {}
         self.csrf_token = ""
 
+    def reconnect(self) -> None:
+        self.connection.close()
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if self.csrf_token and method == "POST":
             headers.setdefault("X-CSRFToken", self.csrf_token)
-        try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-        except (http.client.HTTPException, OSError):
-            self.connection.close()  # a fresh connection next time
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            raise
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed an idle keep-alive connection (gunicorn's keepalive timeout);
+                # like a browser, reconnect and send the request once more.
+                self.reconnect()
+                if attempt == 2:
+                    raise
+            except (http.client.HTTPException, OSError):
+                self.reconnect()
+                raise
         data = response.read()
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():
