@@ -3,16 +3,16 @@
 Authentication is the session cookie; state-changing calls need the CSRF token in the
 X-CSRFToken header (GET /api/csrf-token hands it out).
 """
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
+from app.analysis.ownership import owned_analysis_or_404
 from app.analysis.service import (
     UploadError,
     analyse_and_store,
     decode_uploads,
     delete_analysis,
-    get_owned_analysis,
     uploads_from_files,
     uploads_from_json,
 )
@@ -57,17 +57,13 @@ def read_uploads_from_request():
 @api_bp.get("/analyses/<int:analysis_id>")
 @login_required
 def get_analysis(analysis_id: int):
-    analysis = get_owned_analysis(current_user, analysis_id)
-    if analysis is None:
-        abort(404)
+    analysis = owned_analysis_or_404(analysis_id)
     return jsonify(analysis.to_dict())
 
 
 @api_bp.delete("/analyses/<int:analysis_id>")
 @login_required
 def remove_analysis(analysis_id: int):
-    analysis = get_owned_analysis(current_user, analysis_id)
-    if analysis is None:
-        abort(404)
+    analysis = owned_analysis_or_404(analysis_id)
     delete_analysis(analysis)
     return "", 204

@@ -1,14 +1,14 @@
 """Pages: landing, upload form, result page, deleting one analysis."""
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.analysis import bp
+from app.analysis.ownership import owned_analysis_or_404
 from app.analysis.service import (
     UploadError,
     analyse_and_store,
     decode_uploads,
     delete_analysis,
-    get_owned_analysis,
     uploads_from_files,
 )
 
@@ -40,9 +40,7 @@ def upload():
 @bp.post("/analyses/<int:analysis_id>/delete")
 @login_required
 def delete(analysis_id: int):
-    analysis = get_owned_analysis(current_user, analysis_id)
-    if analysis is None:
-        abort(404)
+    analysis = owned_analysis_or_404(analysis_id)
     delete_analysis(analysis)
     flash("Analysis deleted.", "success")
     return redirect(url_for("dashboard.index"))

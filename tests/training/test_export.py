@@ -1,6 +1,5 @@
 """The exported model gives the PyTorch network's outputs, on real faces."""
 import numpy as np
-import pytest
 import torch
 
 from app.vision import EmotionAnalyzer

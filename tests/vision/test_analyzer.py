@@ -2,7 +2,6 @@ import subprocess
 import sys
 
 import cv2
-import numpy as np
 import pytest
 
 from app.vision import EMOTIONS, VIDEO_SEARCH, EmotionAnalyzer
