@@ -3,19 +3,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.analysis.service import UploadError
 from app.vision import InvalidImage, decode_image
 
 # The page sends JPEG; PNG and WebP are accepted for scripts. Anything else is refused unread.
 FRAME_TYPES = ("image/jpeg", "image/png", "image/webp", "application/octet-stream")
 
 
-class FrameError(ValueError):
+class FrameError(UploadError):
     """A bad frame, with a message for the page and the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass
