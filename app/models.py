@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
+from app.vision.confidence import is_uncertain
 
 EMOTION_COLUMNS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 SOURCES = ("upload", "webcam")
@@ -143,10 +144,15 @@ class FaceResult(db.Model):
     def scores(self) -> dict[str, float]:
         return {emotion: getattr(self, emotion) for emotion in EMOTION_COLUMNS}
 
+    @property
+    def uncertain(self) -> bool:
+        return is_uncertain(self.scores)
+
     def to_dict(self) -> dict:
         return {
             "box": {"x": self.x, "y": self.y, "w": self.w, "h": self.h},
             "label": self.label,
             "confidence": self.confidence,
+            "uncertain": self.uncertain,
             "scores": self.scores,
         }

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from app.vision.classifier import DEFAULT_MODEL_PATH, EmotionClassifier
+from app.vision.confidence import is_uncertain
 from app.vision.detector import PHOTO_SEARCH, Box, FaceDetector, SearchSettings
 from app.vision.preprocess import EMOTIONS, prepare_face, to_grayscale
 
@@ -28,10 +29,14 @@ class Face:
     def confidence(self) -> float:
         return self.scores[self.label]
 
+    @property
+    def uncertain(self) -> bool:
+        return is_uncertain(self.scores)
+
     def to_dict(self) -> dict:
         x, y, w, h = self.box
         return {"box": {"x": x, "y": y, "w": w, "h": h}, "label": self.label,
-                "confidence": round(self.confidence, 4),
+                "confidence": round(self.confidence, 4), "uncertain": self.uncertain,
                 "scores": {name: round(score, 4) for name, score in self.scores.items()}}
 
 
