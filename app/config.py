@@ -4,6 +4,7 @@
 `TestConfig` is used by the test suite.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,16 +48,26 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # A login session (and its remember-me cookie) ends after this long, or at logout, or when
+    # the password changes (app.auth.sessions).
+    LOGIN_SESSION_LIFETIME = timedelta(days=int(os.environ.get("LOGIN_SESSION_DAYS", 14)))
+    REMEMBER_COOKIE_DURATION = LOGIN_SESSION_LIFETIME
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
 
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
-    # memory:// is per process; use redis://... when running several gunicorn workers.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Per-address limits: memory:// counts per process; with several workers or instances give
+    # RATELIMIT_STORAGE_URI (or REDIS_URL) = redis://... so that they share one count.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # If Redis is unreachable, count in memory instead of failing requests.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per minute")
+    # Per account, counted in the database (exact across workers): see app.auth.throttle.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
+    REGISTER_LIMIT_PER_IP = os.environ.get("REGISTER_LIMIT_PER_IP", "10 per minute;50 per day")
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))

@@ -30,7 +30,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many_requests(error):
-        return error_response(429, "Too many attempts", f"Too many attempts ({error.description}). Wait a minute and try again.")
+        # One message for every limit: it must not tell which limit (address or account) was hit.
+        return error_response(429, "Too many attempts", "Too many attempts. Wait a minute and try again.")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

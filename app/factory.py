@@ -93,9 +93,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+    from app.auth import sessions
+
+    # The id in session and remember-me cookies is a login session's token, not the user's id.
+    login_manager.user_loader(sessions.load)
 
 
 def register_blueprints(app: Flask) -> None:

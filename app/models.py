@@ -39,6 +39,11 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Name and e-mail after NFKC normalisation and case folding (app.auth.identity): the unique
+    # indexes on these make look-alikes one account for the database itself. NULL only for a
+    # look-alike account that existed before the keys did (see migration b1d2e3f4a5c6).
+    username_key: Mapped[str | None] = mapped_column(String(160), unique=True, index=True)
+    email_key: Mapped[str | None] = mapped_column(String(320), unique=True, index=True)
 
     # passive_deletes: the database's ON DELETE CASCADE removes the rows in one statement.
     analyses: Mapped[list["Analysis"]] = relationship(
@@ -48,6 +53,20 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    login_sessions: Mapped[list["UserSession"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    # The raw token of the login session this object was loaded for (never stored): Flask-Login
+    # keeps get_id() in the session and remember-me cookies, so a cookie names a login session,
+    # not a user, and dies with that session's row.
+    session_token = None  # str | None; a plain attribute, not a column
+
+    def get_id(self) -> str:
+        if not self.session_token:
+            raise RuntimeError("log in through app.auth.sessions.start, which opens a session")
+        return self.session_token
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
@@ -56,6 +75,30 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class UserSession(db.Model):
+    """One login: the SHA-256 of the random token its cookies carry, and when it expires."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(back_populates="login_sessions")
+
+
+class LoginFailure(db.Model):
+    """Failed logins per account (or per unknown name) in the current window, for every worker."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_start: Mapped[datetime]
+    failures: Mapped[int]
 
 
 class WebcamSession(db.Model):

@@ -1,12 +1,19 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
 from flask_limiter.util import get_remote_address
 
-from app.auth import bp
+from app.auth import bp, sessions
 from app.auth.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, LogoutForm, RegistrationForm
-from app.auth.service import AccountError, authenticate, change_password, delete_account, register_user
+from app.auth.service import (
+    AccountError,
+    LoginThrottled,
+    authenticate,
+    change_password,
+    delete_account,
+    register_user,
+)
 from app.extensions import limiter
 
 
@@ -30,16 +37,8 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
-def login_account_key() -> str:
-    """Rate-limit key for the account being attempted, whoever sends the requests."""
-    return "login-account:" + request.form.get("username", "").strip().lower()
-
-
-def login_failed(response) -> bool:
-    return response.status_code == 401
-
-
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_IP"], key_func=get_remote_address, methods=["POST"], scope="register-ip")
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("analysis.upload"))
@@ -50,7 +49,7 @@ def register():
         except AccountError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            login_user(user)
+            sessions.start(user)
             flash(f"Welcome, {user.username}! Upload a photo to get started.", "success")
             return redirect(url_for("analysis.upload"))
     status = 400 if request.method == "POST" else 200
@@ -58,23 +57,20 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+# Per client address here (Redis when configured); per account in the database (app.auth.throttle).
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], key_func=get_remote_address, methods=["POST"], scope="login-ip")
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=login_account_key,
-    methods=["POST"],
-    deduct_when=login_failed,  # only failed attempts count against an account
-    scope="login-account",
-)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("analysis.upload"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        try:
+            user = authenticate(form.username.data, form.password.data)
+        except LoginThrottled:
+            abort(429)  # the same answer as the per-address limit: it says nothing about the account
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            sessions.start(user, remember=form.remember.data)
             return redirect(safe_next_url(request.args.get("next")) or url_for("analysis.upload"))
         form.password.errors.append("Wrong username or password.")
         status = 401
@@ -87,7 +83,7 @@ def login():
 def logout():
     # A failed CSRF check never reaches here (CSRFProtect), so a cross-site POST cannot log out.
     if current_user.is_authenticated:
-        logout_user()
+        sessions.end(current_user._get_current_object())
         flash("You are logged out.", "info")
     return redirect(url_for("analysis.index"))
 
@@ -106,11 +102,13 @@ def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            change_password(current_user, form.current_password.data, form.new_password.data)
+            user = current_user._get_current_object()
+            change_password(user, form.current_password.data, form.new_password.data)
         except AccountError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            flash("Your password was changed.", "success")
+            sessions.start(user)  # every other session ended with the old password
+            flash("Your password was changed. You were logged out everywhere else.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", password_form=form, delete_form=DeleteAccountForm()), 400
 
