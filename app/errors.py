@@ -16,6 +16,18 @@ def error_response(status: int, title: str, message: str):
     return render_template("error.html", status=status, title=title, message=message), status
 
 
+# Our own words for the errors people meet, instead of the framework's.
+FRIENDLY = {
+    400: ("Something in the request was wrong", "The page could not use what was sent. Go back and try again."),
+    403: ("Not allowed", "You are not allowed to do that."),
+    404: ("Page not found", "There is nothing at this address, or it belongs to another account. "
+                            "Check the link, or start again from the dashboard."),
+    405: ("That does not work here", "This address cannot be used that way (for example, a form was opened "
+                                     "as a link). Go back and use the page's buttons."),
+    500: ("Something went wrong", "An unexpected error occurred on our side. It has been logged; please try again."),
+}
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -35,7 +47,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return error_response(error.code or 500, error.name, error.description or error.name)
+        code = error.code or 500
+        title, default_message = FRIENDLY.get(code, (error.name, error.description or error.name))
+        # A description passed to abort() is ours and specific; werkzeug's stock text is not.
+        own = error.description and error.description != type(error).description
+        return error_response(code, title, error.description if own else default_message)
 
     @app.errorhandler(InternalServerError)
     def internal_error(error):

@@ -100,6 +100,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.about import bp as about_bp
     from app.analysis import bp as analysis_bp
     from app.analysis.api import api_bp
     from app.auth import bp as auth_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from app.health import bp as health_bp
     from app.webcam import bp as webcam_bp
 
+    app.register_blueprint(about_bp)
     app.register_blueprint(analysis_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(auth_bp, url_prefix="/auth")

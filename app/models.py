@@ -16,7 +16,7 @@ Timestamps are naive UTC everywhere (SQLite keeps no time zone; PostgreSQL gets 
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,6 +44,8 @@ class User(UserMixin, db.Model):
     # look-alike account that existed before the keys did (see migration b1d2e3f4a5c6).
     username_key: Mapped[str | None] = mapped_column(String(160), unique=True, index=True)
     email_key: Mapped[str | None] = mapped_column(String(320), unique=True, index=True)
+    # Keep a downscaled copy of each uploaded photo with its analysis (off unless the user asks).
+    keep_photos: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # passive_deletes: the database's ON DELETE CASCADE removes the rows in one statement.
     analyses: Mapped[list["Analysis"]] = relationship(
@@ -144,6 +146,9 @@ class Analysis(db.Model):
         passive_deletes=True,
         order_by="FaceResult.face_index",
     )
+    photo: Mapped["AnalysisPhoto | None"] = relationship(
+        back_populates="analysis", cascade="all, delete-orphan", passive_deletes=True, lazy="select"
+    )
 
     def to_dict(self) -> dict:
         return {
@@ -157,6 +162,23 @@ class Analysis(db.Model):
             "webcam_session_id": self.webcam_session_id,
             "faces": [face.to_dict() for face in self.faces],
         }
+
+
+class AnalysisPhoto(db.Model):
+    """The downscaled JPEG kept with an analysis when its owner turned on "keep my photos".
+
+    A table of its own so that listing analyses never loads image bytes."""
+
+    __tablename__ = "analysis_photos"
+
+    analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True
+    )
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int]
+    height: Mapped[int]
+
+    analysis: Mapped[Analysis] = relationship(back_populates="photo")
 
 
 class FaceResult(db.Model):

@@ -16,6 +16,11 @@ def stored(app):
         )
 
 
+def analysis_ids(app):
+    with app.app_context():
+        return list(db.session.scalars(select(Analysis.id).order_by(Analysis.id)))
+
+
 def upload(client, *files, url="/api/analyze"):
     data = {"image": [(io.BytesIO(content), name, mimetype) for content, name, mimetype in files]}
     return client.post(url, data=data, content_type="multipart/form-data")
@@ -40,15 +45,16 @@ def test_api_astronaut_one_happy_face_stored(client, auth, app):
     assert stored(app) == (1, 1)
 
 
-def test_upload_page_shows_labelled_result_and_stores_it(client, auth, app):
+def test_upload_page_redirects_to_the_labelled_result_and_stores_it(client, auth, app):
     auth.register()
     response = upload(client, (images.astronaut_jpeg(), "astronaut.jpg", "image/jpeg"), url="/analyze")
-    assert response.status_code == 200
-    html = response.get_data(as_text=True)
+    assert response.status_code == 303
+    [analysis_id] = analysis_ids(app)
+    assert response.headers["Location"] == f"/analyses/{analysis_id}"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "astronaut.jpg" in html
-    assert 'class="face-box emotion-happy"' in html
     assert "Face 1: happy" in html
-    assert "data:image/jpeg;base64," in html
+    assert "The photo was not kept." in html  # keep-my-photos is off by default
     assert stored(app) == (1, 1)
     assert "astronaut.jpg" in client.get("/dashboard/").get_data(as_text=True)
 
@@ -84,8 +90,8 @@ def test_several_images_in_one_upload(client, auth, app):
 def test_no_face_is_a_friendly_normal_result(client, auth, app):
     auth.register()
     response = upload(client, (images.faceless_png(), "landscape.png", "image/png"), url="/analyze")
-    assert response.status_code == 200
-    assert "No face found" in response.get_data(as_text=True)
+    assert response.status_code == 303
+    assert "No face found" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert stored(app) == (1, 0)
 
 
@@ -139,16 +145,48 @@ def test_decompression_bomb_is_refused_before_decoding(client, auth, app):
     assert stored(app) == (0, 0)
 
 
-def test_one_bad_file_stores_nothing_of_the_batch(client, auth, app):
+def test_a_bad_file_is_reported_and_the_good_one_stored(client, auth, app):
     auth.register()
     response = upload(
         client,
         (images.astronaut_jpeg(), "good.jpg", "image/jpeg"),
         (images.truncated_jpeg(), "bad.jpg", "image/jpeg"),
+        (b"plain text", "notes.txt", "text/plain"),
     )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert [result["filename"] for result in body["results"]] == ["good.jpg"]
+    assert [(e["filename"], e["status"]) for e in body["errors"]] == [("bad.jpg", 400), ("notes.txt", 415)]
+    assert body["errors"][0]["error"].startswith("bad.jpg: ")
+    assert [(f["filename"], f["ok"]) for f in body["files"]] == [("good.jpg", True), ("bad.jpg", False), ("notes.txt", False)]
+    assert stored(app) == (1, 1)
+
+
+def test_only_bad_files_answer_with_their_status_and_every_message(client, auth, app):
+    auth.register()
+    response = upload(client, (images.truncated_jpeg(), "cut.jpg", "image/jpeg"), (b"", "empty.png", "image/png"))
     assert response.status_code == 400
-    assert "bad.jpg" in response.get_json()["error"]
+    body = response.get_json()
+    assert "cut.jpg" in body["error"] and "empty.png" in body["error"]
+    assert body["results"] == [] and len(body["errors"]) == 2
     assert stored(app) == (0, 0)
+
+
+def test_page_stores_the_good_files_and_names_each_bad_one(client, auth, app):
+    auth.register()
+    response = upload(
+        client,
+        (images.astronaut_jpeg(), "good.jpg", "image/jpeg"),
+        (images.truncated_jpeg(), "bad.jpg", "image/jpeg"),
+        url="/analyze",
+    )
+    assert response.status_code == 303
+    [analysis_id] = analysis_ids(app)
+    assert response.headers["Location"] == f"/analyses/batch?ids={analysis_id}"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "good.jpg" in html
+    assert 'class="flash flash-error" role="alert">bad.jpg: ' in html
+    assert stored(app) == (1, 1)
 
 
 def test_missing_field(client, auth, app):

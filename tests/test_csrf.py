@@ -72,7 +72,7 @@ def test_page_upload_and_delete_need_token(csrf_client, csrf_app):
         "/analyze", data={"image": (io.BytesIO(images.astronaut_jpeg()), "a.jpg", "image/jpeg"), "csrf_token": token},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 200
+    assert response.status_code == 303
     with csrf_app.app_context():
         analysis_id = db.session.scalar(select(Analysis.id))
     assert csrf_client.post(f"/analyses/{analysis_id}/delete").status_code == 400

@@ -49,9 +49,10 @@ def test_dashboard_charts_own_data_by_source_and_day(client, auth, app):
     assert data["distribution"]["upload"][emotions.index("happy")] == 2
     assert data["distribution"]["upload"][emotions.index("sad")] == 1
     assert data["distribution"]["webcam"][emotions.index("surprise")] == 1
-    assert data["timeline"]["labels"] == ["2026-03-02", "2026-03-04"]
-    assert data["timeline"]["series"]["happy"] == [1, 1]
-    assert data["timeline"]["series"]["surprise"] == [0, 1]
+    # A day without faces stays on the time axis as a gap.
+    assert data["timeline"]["labels"] == ["2026-03-02", "2026-03-03", "2026-03-04"]
+    assert data["timeline"]["series"]["happy"] == [1, 0, 1]
+    assert data["timeline"]["series"]["surprise"] == [0, 0, 1]
 
     weekly = client.get("/dashboard/data.json?bucket=week").get_json()
     assert weekly["timeline"]["labels"] == ["2026-03-02"]  # Monday of that week
@@ -70,7 +71,8 @@ def test_date_range_filter(client, auth, app):
     assert data["totals"]["faces"]["upload"] == 1
     assert data["timeline"]["series"]["angry"] == [1]
     data = client.get("/dashboard/data.json?from=2026-02-01").get_json()
-    assert data["timeline"]["labels"] == ["2026-02-10"]
+    assert data["timeline"]["labels"][0] == "2026-02-01" and data["timeline"]["labels"][-1] == "2026-02-10"
+    assert data["timeline"]["series"]["fear"] == [0] * 9 + [1]
     # An unreadable date is ignored rather than an error.
     assert client.get("/dashboard/data.json?from=yesterday").status_code == 200
     page = client.get("/dashboard/?from=2026-02-01&to=2026-02-28").get_data(as_text=True)

@@ -86,7 +86,10 @@ def test_webcam_page_explains_before_asking(client, auth):
     auth.signup_and_login()
     html = client.get("/webcam").get_data(as_text=True)
     assert "no image is ever stored" in html
-    assert html.index("What happens to the camera images") < html.index('id="webcam-start"')
+    # A short note comes before the controls (which must fit above the fold on a phone);
+    # the full explanation follows them.
+    assert html.index("Nothing is sent until you press Start camera") < html.index('id="webcam-start"')
+    assert "What happens to the camera images" in html
     assert 'id="frame-counter"' in html
     assert "js/webcam.js" in html
 

@@ -10,8 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from app.analysis.ownership import owned_analysis_or_404
 from app.analysis.service import (
     UploadError,
-    analyse_and_store,
-    decode_uploads,
+    analyse_uploads,
     delete_analysis,
     uploads_from_files,
     uploads_from_json,
@@ -29,14 +28,30 @@ def csrf_token():
 @api_bp.post("/analyze")
 @login_required
 def analyze():
-    """Analyse one or many images: multipart field(s) `image`, or JSON {"image": base64}."""
+    """Analyse one or many images: multipart field(s) `image`, or JSON {"image": base64}.
+
+    Per file: every good file is analysed and stored, every bad one is reported on its own
+    (see ``analysis_response``)."""
     try:
         uploads = read_uploads_from_request()
-        images = decode_uploads(uploads, current_app.config["MAX_IMAGE_PIXELS"])
     except UploadError as error:
         return jsonify(error=error.message), error.status
-    results = analyse_and_store(current_user, images, source="upload")
-    return jsonify(results=[result.analysis.to_dict() for result in results])
+    outcomes = analyse_uploads(current_user, uploads, current_app.config["MAX_IMAGE_PIXELS"])
+    return analysis_response(outcomes)
+
+
+def analysis_response(outcomes):
+    """200 with ``results`` (stored analyses) and ``errors`` (refused files) when at least one
+    file was stored; when none was, the refused file's 4xx status (400 if they differ) with
+    ``error`` naming every refused file, and the same ``errors`` list."""
+    results = [outcome.analysis.to_dict() for outcome in outcomes if outcome.ok]
+    errors = [{"filename": o.filename, "error": o.error, "status": o.status} for o in outcomes if not o.ok]
+    body = {"results": results, "errors": errors, "files": [outcome.to_dict() for outcome in outcomes]}
+    if results:
+        return jsonify(body)
+    statuses = {error["status"] for error in errors}
+    status = statuses.pop() if len(statuses) == 1 else 400
+    return jsonify(error=" ".join(error["error"] for error in errors), **body), status
 
 
 def read_uploads_from_request():

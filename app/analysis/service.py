@@ -7,7 +7,7 @@ import cv2
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
-from app.models import Analysis, FaceResult, User
+from app.models import Analysis, AnalysisPhoto, FaceResult, User
 from app.vision import InvalidImage, decode_image
 from app.analysis.engine import get_analyzer
 
@@ -29,6 +29,7 @@ class UploadError(ValueError):
 class ImageUpload:
     filename: str
     data: bytes
+    mimetype: str = ""
 
 
 @dataclass
@@ -46,19 +47,36 @@ class AnalysedImage:
         return preview_data_url(self.image)
 
 
+@dataclass
+class FileOutcome:
+    """What became of one sent file: its stored analysis, or the reason it was refused."""
+
+    filename: str
+    analysis: Analysis | None = None
+    image: object = field(default=None, repr=False)
+    error: str | None = None
+    status: int = 200
+
+    @property
+    def ok(self) -> bool:
+        return self.analysis is not None
+
+    def to_dict(self) -> dict:
+        if self.ok:
+            return {"filename": self.filename, "ok": True, "analysis": self.analysis.to_dict()}
+        return {"filename": self.filename, "ok": False, "error": self.error, "status": self.status}
+
+
 def uploads_from_files(files: list[FileStorage], max_files: int) -> list[ImageUpload]:
+    """The sent files; only request-level mistakes (nothing sent, too many files) raise here,
+    a bad single file is judged later, on its own, by ``analyse_uploads``."""
     uploads = []
     for storage in files:
         data = storage.read()
         if not storage.filename and not data:
             continue  # what a browser sends for a file input left empty
         name = storage.filename or "image"
-        mimetype = storage.mimetype or ""
-        if mimetype and not mimetype.startswith(ACCEPTED_PART_TYPES):
-            raise UploadError(
-                f"{name}: '{mimetype}' is not an image type. Send JPEG, PNG, WebP or BMP.", 415
-            )
-        uploads.append(ImageUpload(filename=name, data=data))
+        uploads.append(ImageUpload(filename=name, data=data, mimetype=storage.mimetype or ""))
     if not uploads:
         raise UploadError("No image was sent. Choose one or more pictures (field 'image').")
     if len(uploads) > max_files:
@@ -81,36 +99,64 @@ def uploads_from_json(payload) -> list[ImageUpload]:
     return [ImageUpload(filename=filename if isinstance(filename, str) else "image", data=data)]
 
 
+def decode_upload(upload: ImageUpload, max_pixels: int) -> DecodedImage:
+    """One file, decoded; UploadError (with the file's name) when it is not a usable image."""
+    name = upload.filename
+    if upload.mimetype and not upload.mimetype.startswith(ACCEPTED_PART_TYPES):
+        raise UploadError(f"{name}: '{upload.mimetype}' is not an image type. Send JPEG, PNG, WebP or BMP.", 415)
+    if not upload.data:
+        raise UploadError(f"{name}: the file is empty.")
+    try:
+        image = decode_image(upload.data, max_pixels=max_pixels)
+    except InvalidImage as error:
+        raise UploadError(f"{name}: {error}") from None
+    return DecodedImage(filename=name[:255], image=image)
+
+
 def decode_uploads(uploads: list[ImageUpload], max_pixels: int) -> list[DecodedImage]:
-    """Decode every image first so that one bad file stores nothing at all."""
-    decoded = []
+    """Decode every image; the first bad one raises (for callers that want all or nothing)."""
+    return [decode_upload(upload, max_pixels) for upload in uploads]
+
+
+def analyse_uploads(user: User, uploads: list[ImageUpload], max_pixels: int,
+                    source: str = "upload") -> list[FileOutcome]:
+    """Analyse and store every good file; each bad file gets its own message. One commit."""
+    outcomes = []
     for upload in uploads:
-        if not upload.data:
-            raise UploadError(f"{upload.filename}: the file is empty.")
         try:
-            image = decode_image(upload.data, max_pixels=max_pixels)
-        except InvalidImage as error:
-            raise UploadError(f"{upload.filename}: {error}") from None
-        decoded.append(DecodedImage(filename=upload.filename[:255], image=image))
-    return decoded
+            decoded = decode_upload(upload, max_pixels)
+        except UploadError as error:
+            outcomes.append(FileOutcome(filename=upload.filename, error=error.message, status=error.status))
+            continue
+        analysis = build_analysis(user, decoded, source)
+        outcomes.append(FileOutcome(filename=upload.filename, analysis=analysis, image=decoded.image))
+    if any(outcome.ok for outcome in outcomes):
+        db.session.commit()
+    return outcomes
+
+
+def build_analysis(user: User, decoded: DecodedImage, source: str) -> Analysis:
+    height, width = decoded.image.shape[:2]
+    analysis = Analysis(
+        user=user,
+        source=source,
+        filename=decoded.filename,
+        image_width=int(width),
+        image_height=int(height),
+    )
+    for index, face in enumerate(get_analyzer().analyze(decoded.image)):
+        analysis.faces.append(face_result_from(face, index))
+    if source == "upload" and user.keep_photos:
+        jpeg, photo_width, photo_height = downscaled_jpeg(decoded.image)
+        if jpeg:
+            analysis.photo = AnalysisPhoto(jpeg=jpeg, width=photo_width, height=photo_height)
+    db.session.add(analysis)
+    return analysis
 
 
 def analyse_and_store(user: User, images: list[DecodedImage], source: str = "upload") -> list[AnalysedImage]:
-    analyzer = get_analyzer()
-    results = []
-    for decoded in images:
-        height, width = decoded.image.shape[:2]
-        analysis = Analysis(
-            user=user,
-            source=source,
-            filename=decoded.filename,
-            image_width=int(width),
-            image_height=int(height),
-        )
-        for index, face in enumerate(analyzer.analyze(decoded.image)):
-            analysis.faces.append(face_result_from(face, index))
-        db.session.add(analysis)
-        results.append(AnalysedImage(analysis=analysis, image=decoded.image))
+    results = [AnalysedImage(analysis=build_analysis(user, decoded, source), image=decoded.image)
+               for decoded in images]
     db.session.commit()
     return results
 
@@ -130,16 +176,38 @@ def face_result_from(face, index: int) -> FaceResult:
     )
 
 
-def preview_data_url(image) -> str:
-    """A downscaled JPEG of the analysed picture, embedded in the page (nothing is stored)."""
+def downscaled_jpeg(image) -> tuple[bytes, int, int]:
+    """The picture as a JPEG at most PREVIEW_MAX_SIDE pixels on its longest side."""
     height, width = image.shape[:2]
     scale = min(1.0, PREVIEW_MAX_SIDE / max(height, width))
     if scale < 1.0:
         image = cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
     if not ok:
-        return ""
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
+        return b"", 0, 0
+    return jpeg.tobytes(), int(image.shape[1]), int(image.shape[0])
+
+
+def preview_data_url(image) -> str:
+    """A downscaled JPEG of the analysed picture, embedded in the page (nothing is stored)."""
+    jpeg, _, _ = downscaled_jpeg(image)
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii") if jpeg else ""
+
+
+def set_keep_photos(user: User, keep: bool) -> None:
+    user.keep_photos = bool(keep)
+    db.session.commit()
+
+
+def get_owned_analyses(user: User, ids: list[int]) -> list[Analysis]:
+    """The user's analyses among ``ids``, in the given order; others' ids are silently left out."""
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        db.select(Analysis).where(Analysis.user_id == user.id, Analysis.id.in_(ids))
+    ).all()
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
 
 
 def get_owned_analysis(user: User, analysis_id: int) -> Analysis | None:

@@ -1,4 +1,5 @@
 """Export of everything a user has stored, as CSV (one row per face) and JSON."""
+import base64
 import csv
 import io
 
@@ -38,5 +39,17 @@ def analyses_to_json(user: User, analyses: list[Analysis]) -> dict:
         "user": {"username": user.username, "email": user.email},
         "exported_at": utcnow().isoformat() + "Z",
         "emotions": list(EMOTION_COLUMNS),
-        "analyses": [analysis.to_dict() for analysis in analyses],
+        "analyses": [with_photo(analysis) for analysis in analyses],
     }
+
+
+def with_photo(analysis: Analysis) -> dict:
+    """The analysis as the API shows it, plus its kept photo (base64 JPEG) when there is one."""
+    data = analysis.to_dict()
+    photo = analysis.photo
+    data["photo"] = (
+        {"content_type": "image/jpeg", "width": photo.width, "height": photo.height,
+         "base64": base64.b64encode(photo.jpeg).decode("ascii")}
+        if photo is not None else None
+    )
+    return data

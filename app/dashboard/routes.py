@@ -3,21 +3,30 @@ from flask_login import current_user, login_required
 
 from app.dashboard import bp
 from app.dashboard.export import analyses_to_csv, analyses_to_json
-from app.dashboard.stats import DateRange, all_analyses, recent_analyses, summary
-from app.webcam.sessions import recent_sessions
+from app.dashboard.stats import DateRange, all_analyses, history_page, summary, zone_from
+
+
+def date_range_from_request() -> DateRange:
+    """Dates are days in the user's time zone: ?tz=, else the cookie the pages' script sets."""
+    zone = zone_from(request.args.get("tz") or request.cookies.get("tz"))
+    return DateRange.from_args(request.args, zone)
 
 
 @bp.get("/")
 @login_required
 def index():
-    date_range = DateRange.from_args(request.args)
+    date_range = date_range_from_request()
     bucket = request.args.get("bucket", "day")
+    page = request.args.get("page", "1")
+    history = history_page(current_user.id, date_range, int(page) if page.isdigit() else 1)
+    filters = {key: value for key, value in request.args.items() if key in ("from", "to", "bucket", "preset") and value}
     return render_template(
         "dashboard/index.html",
         stats=summary(current_user.id, date_range, bucket),
-        analyses=recent_analyses(current_user.id, date_range),
-        webcam_sessions=recent_sessions(current_user.id, date_range),
+        history=history,
         date_range=date_range,
+        filters=filters,
+        here=request.full_path if request.query_string else request.path,
     )
 
 
@@ -25,7 +34,7 @@ def index():
 @login_required
 def data():
     """The chart data as JSON (the page embeds the same object; scripts can fetch it)."""
-    return jsonify(summary(current_user.id, DateRange.from_args(request.args), request.args.get("bucket", "day")))
+    return jsonify(summary(current_user.id, date_range_from_request(), request.args.get("bucket", "day")))
 
 
 @bp.get("/export.csv")

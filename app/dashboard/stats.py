@@ -1,31 +1,69 @@
 """Queries over one user's history. Every query here is filtered by user id."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, literal, select, union_all
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import EMOTION_COLUMNS, SOURCES, Analysis, FaceResult
+from app.models import EMOTION_COLUMNS, SOURCES, Analysis, FaceResult, WebcamSession
 
 BUCKETS = ("day", "week")
+PRESETS = {"7d": 7, "30d": 30, "all": None}
+MAX_FILLED_BUCKETS = 400  # beyond this many empty days the time axis spans the data only
+HISTORY_PAGE_SIZE = 20
+
+
+def zone_from(name: str | None) -> ZoneInfo:
+    """The user's time zone (IANA name from the browser), UTC when missing or unknown."""
+    if name and len(name) <= 64:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo("UTC")
+
+
+def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A stored naive-UTC time in the user's zone."""
+    return moment.replace(tzinfo=UTC).astimezone(zone)
+
+
+def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    """The naive-UTC instant at which ``day`` starts in ``zone``."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass
 class DateRange:
-    start: date | None = None  # inclusive
-    end: date | None = None  # inclusive
+    start: date | None = None  # inclusive, a day in ``zone``
+    end: date | None = None  # inclusive, a day in ``zone``
+    zone: ZoneInfo = ZoneInfo("UTC")
+    preset: str | None = None
 
     @classmethod
-    def from_args(cls, args) -> "DateRange":
-        return cls(parse_date(args.get("from")), parse_date(args.get("to")))
+    def from_args(cls, args, zone: ZoneInfo | None = None, today: date | None = None) -> "DateRange":
+        zone = zone or ZoneInfo("UTC")
+        preset = args.get("preset")
+        if preset in PRESETS:
+            days = PRESETS[preset]
+            if days is None:
+                return cls(None, None, zone, preset)
+            today = today or datetime.now(zone).date()
+            return cls(today - timedelta(days=days - 1), today, zone, preset)
+        return cls(parse_date(args.get("from")), parse_date(args.get("to")), zone)
+
+    @property
+    def is_reversed(self) -> bool:
+        return bool(self.start and self.end and self.start > self.end)
 
     def apply(self, query, column=Analysis.created_at):
         if self.start:
-            query = query.where(column >= datetime.combine(self.start, time.min))
+            query = query.where(column >= local_midnight_utc(self.start, self.zone))
         if self.end:
-            query = query.where(column < datetime.combine(self.end + timedelta(days=1), time.min))
+            query = query.where(column < local_midnight_utc(self.end + timedelta(days=1), self.zone))
         return query
 
     def as_args(self) -> dict:
@@ -42,9 +80,32 @@ def parse_date(value: str | None) -> date | None:
         return None  # an unreadable date is simply no filter
 
 
-def bucket_start(moment: datetime, bucket: str) -> date:
-    day = moment.date()
+def bucket_start(moment: datetime | date, bucket: str) -> date:
+    day = moment.date() if isinstance(moment, datetime) else moment
     return day - timedelta(days=day.weekday()) if bucket == "week" else day
+
+
+def filled_periods(found: list[date], date_range: DateRange, bucket: str) -> list[date]:
+    """Every day (or week) from the range's start (or the first data) to its end (or the last
+    data), so that days without faces stay visible as gaps on the time axis."""
+    first = [bucket_start(date_range.start, bucket)] if date_range.start else []
+    last = [bucket_start(date_range.end, bucket)] if date_range.end else []
+    if not found and not (first and last):
+        return []
+    start = min(first + found[:1]) if first else found[0]
+    end = max(last + found[-1:]) if last else found[-1]
+    step = timedelta(days=7 if bucket == "week" else 1)
+    if (end - start) / step > MAX_FILLED_BUCKETS:
+        if not found:
+            return []
+        start, end = found[0], found[-1]
+        if (end - start) / step > MAX_FILLED_BUCKETS:
+            return found
+    periods, period = [], start
+    while period <= end:
+        periods.append(period)
+        period += step
+    return periods
 
 
 def summary(user_id: int, date_range: DateRange, bucket: str = "day") -> dict:
@@ -71,12 +132,14 @@ def summary(user_id: int, date_range: DateRange, bucket: str = "day") -> dict:
     timeline: dict[date, Counter] = defaultdict(Counter)
     for created_at, source, label in face_rows:
         distribution.setdefault(source, Counter())[label] += 1
-        timeline[bucket_start(created_at, bucket)][label] += 1
+        timeline[bucket_start(to_local(created_at, date_range.zone), bucket)][label] += 1
 
-    periods = sorted(timeline)
+    periods = [] if date_range.is_reversed else filled_periods(sorted(timeline), date_range, bucket)
     return {
         "bucket": bucket,
         "range": date_range.as_args(),
+        "time_zone": date_range.zone.key,
+        "reversed": date_range.is_reversed,
         "emotions": list(EMOTION_COLUMNS),
         "totals": {
             "analyses": {source: analysis_counts.get(source, 0) for source in SOURCES},
@@ -94,6 +157,64 @@ def summary(user_id: int, date_range: DateRange, bucket: str = "day") -> dict:
     }
 
 
+@dataclass
+class HistoryPage:
+    """One page of the history: uploads and whole webcam sessions, newest first."""
+
+    items: list[dict]
+    page: int
+    pages: int
+    total: int
+
+
+def history_page(user_id: int, date_range: DateRange, page: int = 1,
+                 per_page: int = HISTORY_PAGE_SIZE) -> HistoryPage:
+    """Uploaded analyses and webcam sessions (one item each, however many seconds it has),
+    newest first, ``per_page`` at a time. Items are {"kind": "upload", "analysis": Analysis}
+    or {"kind": "webcam", "session": WebcamSession}."""
+    from app.webcam.sessions import session_summary
+
+    if date_range.is_reversed:
+        return HistoryPage([], 1, 1, 0)
+    uploads = date_range.apply(
+        select(Analysis.id.label("id"), Analysis.created_at.label("at"), literal("upload", String).label("kind"))
+        .where(Analysis.user_id == user_id, Analysis.webcam_session_id.is_(None))
+    )
+    sessions = date_range.apply(
+        select(WebcamSession.id.label("id"), WebcamSession.started_at.label("at"),
+               literal("webcam", String).label("kind"))
+        .where(WebcamSession.user_id == user_id),
+        WebcamSession.started_at,
+    )
+    items = union_all(uploads, sessions).subquery()
+    total = db.session.scalar(select(func.count()).select_from(items)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = db.session.execute(
+        select(items.c.id, items.c.kind)
+        .order_by(items.c.at.desc(), items.c.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    upload_ids = [row.id for row in rows if row.kind == "upload"]
+    session_ids = [row.id for row in rows if row.kind == "webcam"]
+    analyses = {a.id: a for a in db.session.scalars(
+        select(Analysis).where(Analysis.id.in_(upload_ids)).options(selectinload(Analysis.faces))
+    )} if upload_ids else {}
+    webcam = {s.id: s for s in db.session.scalars(
+        select(WebcamSession).where(WebcamSession.id.in_(session_ids))
+        .options(selectinload(WebcamSession.seconds).selectinload(Analysis.faces))
+    )} if session_ids else {}
+    result = []
+    for row in rows:
+        if row.kind == "upload" and row.id in analyses:
+            result.append({"kind": "upload", "analysis": analyses[row.id]})
+        elif row.kind == "webcam" and row.id in webcam:
+            session = webcam[row.id]
+            result.append({"kind": "webcam", "session": session, "summary": session_summary(session)})
+    return HistoryPage(result, page, pages, total)
+
+
 def recent_analyses(user_id: int, date_range: DateRange, limit: int = 50) -> list[Analysis]:
     query = date_range.apply(
         select(Analysis)
@@ -109,7 +230,7 @@ def all_analyses(user_id: int) -> list[Analysis]:
     query = (
         select(Analysis)
         .where(Analysis.user_id == user_id)
-        .options(selectinload(Analysis.faces))
+        .options(selectinload(Analysis.faces), selectinload(Analysis.photo))
         .order_by(Analysis.created_at, Analysis.id)
     )
     return list(db.session.scalars(query))

@@ -113,4 +113,6 @@ def show(session_id: int):
 def delete(session_id: int):
     delete_session(owned_session_or_404(session_id))
     flash("Webcam session deleted.", "success")
-    return redirect(url_for("dashboard.index"))
+    from app.auth.routes import safe_next_url
+
+    return redirect(safe_next_url(request.form.get("next")) or url_for("dashboard.index"))

@@ -4,7 +4,8 @@ window.Moodlens.EMOTION_COLORS = {
   angry: "#e5484d", disgust: "#46a758", fear: "#8e4ec6", happy: "#f5a524",
   sad: "#3e63dd", surprise: "#12a594", neutral: "#8b8d98",
 };
-window.Moodlens.SOURCE_COLORS = { upload: "#3e63dd", webcam: "#f76b15" };
+// Sources get colours no emotion uses (slate and pink), so "Photos" never reads as "sad".
+window.Moodlens.SOURCE_COLORS = { upload: "#334155", webcam: "#d6409f" };
 window.Moodlens.setChartDefaults = function () {
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.color = "#4b5563";

@@ -1,17 +1,26 @@
 // Dashboard charts from the JSON the server embedded in the page (same object as /dashboard/data.json).
+// The time axis has one slot per day (or week) from the first to the last, so days without faces
+// stay visible as gaps; the server has already grouped the faces by the user's local day.
 document.addEventListener("DOMContentLoaded", () => {
   const { EMOTION_COLORS, SOURCE_COLORS, setChartDefaults } = window.Moodlens;
   setChartDefaults();
   const data = JSON.parse(document.getElementById("dashboard-data").textContent);
+  const dayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", timeZone: "UTC" });
+  const label = (iso) => {
+    const text = dayFormat.format(new Date(`${iso}T00:00:00Z`));
+    return data.bucket === "week" ? `week of ${text}` : text;
+  };
 
   new Chart(document.getElementById("distribution-chart"), {
     type: "bar",
     data: {
       labels: data.emotions,
       datasets: Object.entries(data.distribution).map(([source, counts]) => ({
-        label: source === "upload" ? "Uploaded photos" : "Webcam",
+        label: source === "upload" ? "Photos" : "Webcam",
         data: counts,
         backgroundColor: SOURCE_COLORS[source],
+        borderColor: SOURCE_COLORS[source],
+        borderWidth: 1,
         borderRadius: 4,
       })),
     },
@@ -24,7 +33,7 @@ document.addEventListener("DOMContentLoaded", () => {
   new Chart(document.getElementById("timeline-chart"), {
     type: "bar",
     data: {
-      labels: data.timeline.labels.map((label) => (data.bucket === "week" ? "week of " + label : label)),
+      labels: data.timeline.labels.map(label),
       datasets: data.emotions.map((emotion) => ({
         label: emotion,
         data: data.timeline.series[emotion],
@@ -34,7 +43,7 @@ document.addEventListener("DOMContentLoaded", () => {
     options: {
       animation: false,
       scales: {
-        x: { stacked: true },
+        x: { stacked: true, ticks: { autoSkip: true, maxRotation: 0 } },
         y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "faces" } },
       },
     },

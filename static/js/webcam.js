@@ -11,6 +11,11 @@
 // track whose centre is nearest, if closer than half that track's box size (a fast head movement).
 // Pairs are taken greedily, best first, so two faces never share one track. A track not seen for
 // MAX_MISSED_FRAMES frames is dropped.
+//
+// States (root's data-state): idle -> starting -> running <-> paused; running -> retrying after a
+// failed frame (back to running on the next good answer); retrying -> stopped after
+// MAX_FAILURES_IN_A_ROW failures. Every way into "stopped" (Stop, failures, expired session,
+// leaving the page) switches the camera off and closes the session on the server.
 (() => {
   "use strict";
 
@@ -23,6 +28,12 @@
   const COLORS = {
     angry: "#e5484d", disgust: "#46a758", fear: "#8e4ec6", happy: "#f5a524",
     sad: "#3e63dd", surprise: "#12a594", neutral: "#8b8d98",
+  };
+  // Label backgrounds and text with at least 4.5:1 contrast (the same pairs as app.css's chips).
+  const LABEL_COLORS = {
+    angry: ["#cb4044", "#ffffff"], disgust: ["#358043", "#ffffff"], fear: ["#8e4ec6", "#ffffff"],
+    happy: ["#f5a524", "#1c2024"], sad: ["#3e63dd", "#ffffff"], surprise: ["#0e8073", "#ffffff"],
+    neutral: ["#6f7079", "#ffffff"],
   };
 
   function iou(a, b) {
@@ -182,6 +193,34 @@
       message.textContent = "";
     }
 
+    function setState(state) {
+      root.dataset.state = state;
+    }
+
+    // Frames per second, round trip and server time describe the last answers only: they are
+    // blanked when paused or stopped and when no answer came within the FPS window.
+    function resetMeters() {
+      answerTimes = [];
+      for (const output of [fpsOutput, rttOutput, serverOutput]) {
+        output.textContent = "–";
+      }
+    }
+
+    function updateFps() {
+      const now = performance.now();
+      answerTimes = answerTimes.filter((t) => now - t <= FPS_WINDOW_MS);
+      if (answerTimes.length > 1) {
+        const fps = ((answerTimes.length - 1) * 1000) / (answerTimes[answerTimes.length - 1] - answerTimes[0]);
+        fpsOutput.textContent = fps.toFixed(1);
+      } else {
+        fpsOutput.textContent = "–";
+      }
+    }
+
+    setInterval(() => {
+      if (running && !paused) updateFps();
+    }, 500);
+
     function setButtons() {
       startButton.disabled = running;
       pauseButton.disabled = !running;
@@ -203,7 +242,11 @@
         credentials: "same-origin",
       });
       const body = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
+      if (!response.ok) {
+        const error = new Error(body.error || `The server answered ${response.status}.`);
+        error.status = response.status;
+        throw error;
+      }
       return body;
     }
 
@@ -220,6 +263,7 @@
         return;
       }
       startButton.disabled = true;
+      setState("starting");
       try {
         stream = await navigator.mediaDevices.getUserMedia({
           audio: false,
@@ -228,6 +272,7 @@
       } catch (error) {
         showMessage("error", cameraErrorMessage(error));
         startButton.disabled = false;
+        setState("idle");
         return;
       }
       video.srcObject = stream;
@@ -237,55 +282,80 @@
         sessionId = session.id;
       } catch (error) {
         releaseCamera();
+        if (sessionId !== null) closeSession(sessionId);
+        sessionId = null;
         showMessage("error", `Could not start: ${error.message}`);
         startButton.disabled = false;
+        setState("idle");
         return;
       }
       running = true;
       paused = false;
       framesAnswered = 0;
       failuresInARow = 0;
-      answerTimes = [];
+      resetMeters();
       tracker.reset();
       frameCounter.textContent = "0";
-      root.dataset.state = "running";
+      setState("running");
       setButtons();
       sendNextFrame();
     }
 
-    async function stop(reason) {
+    // Close the session on the server, retrying a few times; the last try outlives the page.
+    async function closeSession(id) {
+      const url = `${sessionsUrl}/${id}/stop`;
+      for (let attempt = 1; attempt <= 3; attempt += 1) {
+        try {
+          return await postJson(url);
+        } catch (error) {
+          if (error.status === 404 || error.status === 401) return null; // gone, or logged out
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+        }
+      }
+      fetch(url, { method: "POST", keepalive: true, headers: { "X-CSRFToken": csrfToken }, credentials: "same-origin" })
+        .catch(() => {});
+      throw new Error("the server could not be reached");
+    }
+
+    // reason: why the page stopped by itself (shown as an error), or nothing when the user pressed Stop.
+    async function stop(reason, sessionGone = false) {
       if (!running) return;
       running = false;
       paused = false;
+      const id = sessionId;
       releaseCamera();
-      root.dataset.state = "stopped";
+      setState("stopped");
       tracker.reset();
       visibleFaces = [];
+      resetMeters();
       drawOverlay();
       showFaces();
       setButtons();
-      if (reason) {
-        showMessage("error", reason);
-        return;
-      }
+      if (reason) showMessage("error", `Stopped: ${reason}`);
+      if (sessionGone || id === null) return;
       try {
-        const summary = await postJson(frameUrl("stop"));
-        showMessage(
-          "success",
-          `Session saved: ${summary.frames_analysed} frames analysed, ${summary.seconds_with_faces} seconds with faces. No image was stored.`,
-          { href: dashboardUrl, text: "See it in your history." }
-        );
+        const summary = await closeSession(id);
+        if (reason) {
+          showMessage("error", `Stopped: ${reason} The camera is off and the session was closed.`,
+            { href: dashboardUrl, text: "See it in your history." });
+        } else {
+          const text = summary
+            ? `Session saved: ${summary.frames_analysed} frames analysed, ${summary.seconds_with_faces} seconds with faces. No image was stored.`
+            : "Session saved. No image was stored.";
+          showMessage("success", text, { href: dashboardUrl, text: "See it in your history." });
+        }
       } catch (error) {
-        showMessage("error", `The camera is off, but the session could not be closed: ${error.message}`);
+        showMessage("error", `${reason ? `Stopped: ${reason} ` : ""}The camera is off, but the session could not be closed (${error.message}); it is closed automatically later.`);
       }
     }
 
     function togglePause() {
       if (!running) return;
       paused = !paused;
-      root.dataset.state = paused ? "paused" : "running";
+      setState(paused ? "paused" : "running");
       if (paused) {
         video.pause();
+        resetMeters();
       } else {
         video.play().catch(() => {});
         sendNextFrame();
@@ -329,19 +399,21 @@
         if (!running || sentFor !== sessionId) return; // stopped while this frame was on its way
         if (response.ok) {
           failuresInARow = 0;
+          if (root.dataset.state === "retrying") setState(paused ? "paused" : "running");
           if (message.dataset.transient) clearMessage();
           showResult(body, roundTrip);
         } else if (response.status === 401) {
-          stop("Your login has expired. Log in again to use the camera.");
+          stop("your login has expired. Log in again to use the camera.", true);
         } else if (response.status === 404 || response.status === 409) {
-          stop(body.error || "This webcam session is no longer available. Press Start again.");
+          stop(body.error || "this webcam session is no longer available. Press Start again.", true);
         } else {
           retryIn = response.status === 429 ? 1000 : 500;
           noteFailure(body.error || `The server answered ${response.status}.`);
         }
       } catch (error) {
+        if (!running || sentFor !== sessionId) return;
         retryIn = 1000;
-        noteFailure("The connection to the server failed; retrying…");
+        noteFailure("The connection to the server failed.");
       } finally {
         inFlight = false;
       }
@@ -351,10 +423,12 @@
     function noteFailure(text) {
       failuresInARow += 1;
       if (failuresInARow >= MAX_FAILURES_IN_A_ROW) {
-        stop(`Stopped after ${failuresInARow} failed frames: ${text}`);
+        stop(`${failuresInARow} frames in a row failed (${text.replace(/[.…]+$/, "")}).`);
         return;
       }
-      showMessage("error", text);
+      setState("retrying");
+      resetMeters();
+      showMessage("error", `${text.replace(/; retrying…$/, "")} Retrying (${failuresInARow} of ${MAX_FAILURES_IN_A_ROW - 1})…`);
       message.dataset.transient = "yes";
     }
 
@@ -364,13 +438,8 @@
       lastFrame = { width: result.width, height: result.height };
       visibleFaces = tracker.update(result.faces);
 
-      const now = performance.now();
-      answerTimes.push(now);
-      answerTimes = answerTimes.filter((t) => now - t <= FPS_WINDOW_MS);
-      if (answerTimes.length > 1) {
-        const fps = ((answerTimes.length - 1) * 1000) / (answerTimes[answerTimes.length - 1] - answerTimes[0]);
-        fpsOutput.textContent = fps.toFixed(1);
-      }
+      answerTimes.push(performance.now());
+      updateFps();
       rttOutput.textContent = `${Math.round(roundTrip)} ms`;
       serverOutput.textContent = `${Math.round(result.analysis_ms)} ms`;
       drawOverlay();
@@ -384,6 +453,7 @@
       context.textBaseline = "top";
       for (const face of faces) {
         const color = COLORS[face.label] || "#ffffff";
+        const [labelBackground, labelText] = LABEL_COLORS[face.label] || ["#1c2024", "#ffffff"];
         const x = face.box.x * scale;
         const y = face.box.y * scale;
         const w = face.box.w * scale;
@@ -395,9 +465,9 @@
         const textHeight = parseInt(context.font.match(/(\d+)px/)[1], 10);
         const labelWidth = context.measureText(text).width + 2 * padding;
         const labelY = y - textHeight - 2 * padding >= 0 ? y - textHeight - 2 * padding : y + h;
-        context.fillStyle = color;
+        context.fillStyle = labelBackground;
         context.fillRect(x - lineWidth / 2, labelY, labelWidth, textHeight + 2 * padding);
-        context.fillStyle = "#ffffff";
+        context.fillStyle = labelText;
         context.fillText(text, x - lineWidth / 2 + padding, labelY + padding);
       }
     }
@@ -481,6 +551,7 @@
     window.addEventListener("pagehide", () => {
       if (!running) return;
       running = false;
+      setState("stopped");
       releaseCamera();
       fetch(frameUrl("stop"), {
         method: "POST",
@@ -489,6 +560,7 @@
         credentials: "same-origin",
       }).catch(() => {});
     });
+    setState("idle");
     setButtons();
   });
 })();

@@ -1,0 +1,45 @@
+// Every page: compact menu on narrow screens, the browser's time zone for the server, and a
+// confirmation question before forms marked data-confirm (deleting) are sent.
+(() => {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // The dashboard groups and prints times in the user's own zone; the server reads this cookie.
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone) document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; SameSite=Lax`;
+  } catch (error) { /* no Intl: the server keeps UTC */ }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const button = document.getElementById("menu-button");
+    const links = document.getElementById("nav-links");
+    if (button && links) {
+      button.addEventListener("click", () => {
+        const open = button.getAttribute("aria-expanded") !== "true";
+        button.setAttribute("aria-expanded", String(open));
+        links.classList.toggle("open", open);
+      });
+      document.addEventListener("keydown", (event) => {
+        if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+          button.setAttribute("aria-expanded", "false");
+          links.classList.remove("open");
+          button.focus();
+        }
+      });
+    }
+
+    document.addEventListener("submit", (event) => {
+      const form = event.target;
+      if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+      }
+    });
+
+    // Times written by the server in UTC, shown in the reader's zone.
+    const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+    document.querySelectorAll("time[data-local]").forEach((element) => {
+      const moment = new Date(element.getAttribute("datetime"));
+      if (!Number.isNaN(moment.getTime())) element.textContent = format.format(moment);
+    });
+  });
+})();
