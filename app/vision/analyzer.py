@@ -52,13 +52,16 @@ class EmotionAnalyzer:
         """``image`` is gray, BGR or BGRA uint8 of any size; returns faces, largest first.
 
         ``search=VIDEO_SEARCH`` trades the smallest faces for speed on webcam frames.
+        Safe to call from many threads at once (see FaceDetector).
         """
-        gray = to_grayscale(np.asarray(image))
-        boxes = self.detector.detect(gray, search)
-        if not boxes:
+        image = np.asarray(image)
+        detections = self.detector.detect(image, search)
+        if not detections:
             return []
-        probabilities = self.classifier.predict(np.stack([prepare_face(gray, box) for box in boxes]))
-        return [Face(box=box, scores=scores_dict(p)) for box, p in zip(boxes, probabilities)]
+        gray = to_grayscale(image)
+        faces = np.stack([prepare_face(gray, d.box, (d.right_eye, d.left_eye)) for d in detections])
+        probabilities = self.classifier.predict(faces)
+        return [Face(box=d.box, scores=scores_dict(p)) for d, p in zip(detections, probabilities)]
 
 
 def scores_dict(probabilities: np.ndarray) -> dict[str, float]:

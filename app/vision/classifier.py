@@ -26,7 +26,10 @@ class EmotionClassifier:
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(model_path), sess_options=options,
                                             providers=["CPUExecutionProvider"])
-        self.input_name = self.session.get_inputs()[0].name
+        model_input = self.session.get_inputs()[0]
+        self.input_name = model_input.name
+        # Keras exports take channels-last faces (N, 48, 48, 1); older exports took (N, 1, 48, 48).
+        self.channels_last = model_input.shape[-1] == 1
         n_outputs = self.session.get_outputs()[0].shape[-1]
         if n_outputs != len(EMOTIONS):
             raise ValueError(f"{model_path}: model has {n_outputs} outputs, expected {len(EMOTIONS)}")
@@ -35,5 +38,6 @@ class EmotionClassifier:
         faces = np.asarray(faces, dtype=np.float32)
         if len(faces) == 0:
             return np.zeros((0, len(EMOTIONS)), np.float32)
-        batches = [faces[i:i + batch_size, None] for i in range(0, len(faces), batch_size)]
+        faces = faces[..., None] if self.channels_last else faces[:, None]
+        batches = [faces[i:i + batch_size] for i in range(0, len(faces), batch_size)]
         return np.concatenate([self.session.run(None, {self.input_name: b})[0] for b in batches])

@@ -54,7 +54,8 @@ def test_to_dict_is_json_ready(analyzer):
     import json
 
     face = analyzer.analyze(astronaut_bgr())[0].to_dict()
-    assert set(face) == {"box", "label", "confidence", "scores"}
+    assert set(face) == {"box", "label", "confidence", "uncertain", "scores"}
+    assert isinstance(face["uncertain"], bool)
     assert set(face["box"]) == {"x", "y", "w", "h"}
     json.dumps(face)
 
