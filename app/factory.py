@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import BASE_DIR, Config, config_for_environment
 from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.inputs import RowIdConverter
 
 
 def create_app(config: type[Config] | Config | dict | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(config: type[Config] | Config | dict | None = None) -> Flask:
         static_folder=str(BASE_DIR / "static"),
     )
     load_config(app, config)
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     ensure_secret_key(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

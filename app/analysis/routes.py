@@ -18,6 +18,7 @@ from app.analysis.service import (
     uploads_from_files,
 )
 from app.auth.routes import safe_next_url
+from app.inputs import is_row_id
 
 MAX_BATCH_IDS = 100
 
@@ -64,7 +65,7 @@ def show(analysis_id: int):
 @login_required
 def batch():
     """Several analyses on one page: ?ids=3,4,5 (only the user's own are shown)."""
-    ids = [int(part) for part in request.args.get("ids", "").split(",") if part.strip().isdigit()]
+    ids = [int(part) for part in request.args.get("ids", "").split(",") if is_row_id(part.strip())]
     analyses = get_owned_analyses(current_user, ids[:MAX_BATCH_IDS])
     if not analyses:
         abort(404)

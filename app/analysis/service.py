@@ -7,6 +7,7 @@ import cv2
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
+from app.inputs import clean_filename
 from app.models import Analysis, AnalysisPhoto, FaceResult, User
 from app.vision import InvalidImage, decode_image
 from app.analysis.engine import get_analyzer
@@ -75,7 +76,7 @@ def uploads_from_files(files: list[FileStorage], max_files: int) -> list[ImageUp
         data = storage.read()
         if not storage.filename and not data:
             continue  # what a browser sends for a file input left empty
-        name = storage.filename or "image"
+        name = clean_filename(storage.filename)
         uploads.append(ImageUpload(filename=name, data=data, mimetype=storage.mimetype or ""))
     if not uploads:
         raise UploadError("No image was sent. Choose one or more pictures (field 'image').")
@@ -96,7 +97,7 @@ def uploads_from_json(payload) -> list[ImageUpload]:
     except (binascii.Error, ValueError):
         raise UploadError('"image" is not valid base64.') from None
     filename = payload.get("filename")
-    return [ImageUpload(filename=filename if isinstance(filename, str) else "image", data=data)]
+    return [ImageUpload(filename=clean_filename(filename), data=data)]
 
 
 def decode_upload(upload: ImageUpload, max_pixels: int) -> DecodedImage:

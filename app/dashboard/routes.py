@@ -18,7 +18,7 @@ def index():
     date_range = date_range_from_request()
     bucket = request.args.get("bucket", "day")
     page = request.args.get("page", "1")
-    history = history_page(current_user.id, date_range, int(page) if page.isdigit() else 1)
+    history = history_page(current_user.id, date_range, int(page) if page.isdecimal() and len(page) < 10 else 1)
     filters = {key: value for key, value in request.args.items() if key in ("from", "to", "bucket", "preset") and value}
     return render_template(
         "dashboard/index.html",

@@ -73,11 +73,17 @@ class DateRange:
         }
 
 
+# Days outside these are clamped to them: date arithmetic on the range (the day after its end,
+# midnight moved by up to a day in the user's zone) must not overflow Python's date.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 1)
+
+
 def parse_date(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None  # an unreadable date is simply no filter
+    return min(max(day, FIRST_DAY), LAST_DAY) if day else None
 
 
 def bucket_start(moment: datetime | date, bucket: str) -> date:
