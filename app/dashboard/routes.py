@@ -1,3 +1,5 @@
+from urllib.parse import unquote
+
 from flask import Response, jsonify, render_template, request
 from flask_login import current_user, login_required
 
@@ -8,7 +10,7 @@ from app.dashboard.stats import DateRange, all_analyses, history_page, summary, 
 
 def date_range_from_request() -> DateRange:
     """Dates are days in the user's time zone: ?tz=, else the cookie the pages' script sets."""
-    zone = zone_from(request.args.get("tz") or request.cookies.get("tz"))
+    zone = zone_from(request.args.get("tz") or unquote(request.cookies.get("tz", "")))
     return DateRange.from_args(request.args, zone)
 
 

@@ -423,7 +423,7 @@
     function noteFailure(text) {
       failuresInARow += 1;
       if (failuresInARow >= MAX_FAILURES_IN_A_ROW) {
-        stop(`${failuresInARow} frames in a row failed (${text.replace(/[.…]+$/, "")}).`);
+        stop(`${failuresInARow} frames in a row failed. ${text}`);
         return;
       }
       setState("retrying");

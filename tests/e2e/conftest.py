@@ -43,7 +43,8 @@ def browser_page(extra_args=(), **context_options):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + list(extra_args))
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
+        context_options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = browser.new_context(**context_options)
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
