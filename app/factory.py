@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import BASE_DIR, Config, config_for_environment
 from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.hardening import register as register_hardening
 from app.inputs import RowIdConverter
 
 
@@ -36,6 +37,7 @@ def create_app(config: type[Config] | Config | dict | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     register_security_headers(app)
+    register_hardening(app)
     return app
 
 

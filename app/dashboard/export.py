@@ -12,10 +12,31 @@ CSV_COLUMNS = (
 )
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell):
+    """Text that a spreadsheet would run gets a leading single quote; numbers stay numbers."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+class SafeWriter:
+    """csv.writer whose text cells are neutralised before they are written."""
+
+    def __init__(self, buffer):
+        self.writer = csv.writer(buffer)
+
+    def writerow(self, row):
+        self.writer.writerow([neutralise(cell) for cell in row])
+
+
 def analyses_to_csv(analyses: list[Analysis]) -> str:
     """One row per face; an analysis without faces still gets one row with empty face columns."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(CSV_COLUMNS)
     for analysis in analyses:
         common = [
