@@ -231,6 +231,8 @@ def test_dashboard_history_at_both_sizes(live, size):
         assert f"{ZONES[size]} time" in page.inner_text("#timeline-title")
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(ARTIFACTS / f"journey-{size}-04-dashboard.png"), full_page=True)
+        page.evaluate("document.getElementById('history').scrollIntoView()")
+        page.screenshot(path=str(ARTIFACTS / f"journey-{size}-04-history.png"))
 
         page.click("text=Older")
         page.wait_for_url("**page=2**")
