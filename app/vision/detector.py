@@ -7,8 +7,8 @@ missed; the eye landmarks let ``prepare_face`` turn every face upright.
 
 The search runs on a copy shrunk to at most ``max_side`` pixels. Two presets:
 ``VIDEO_SEARCH`` for webcam frames (320 px: about 4 ms a frame, faces from
-about 25 px in a 640 px frame) and ``PHOTO_SEARCH`` for uploads (640 px: finds
-the small faces of a group photo).
+about 25 px in a 640 px frame) and ``PHOTO_SEARCH`` for uploads (1024 px: finds
+the small faces of a group photo, in tens of milliseconds).
 
 Thread safety: ``cv2.FaceDetectorYN`` keeps its input size and buffers in the
 object, so one object must never run in two threads at once. ``FaceDetector``
@@ -28,10 +28,6 @@ YUNET_FILE = Path(__file__).resolve().parents[2] / "models" / "yunet" / "face_de
 Box = tuple[int, int, int, int]
 Point = tuple[float, float]
 
-# Tuned on the project's own images (tests/vision/test_detector.py): at 0.75 every face of the
-# portrait, rotated, EXIF and group-photo sets is found and none of the textures, scenery and
-# skimage's non-face samples gives a face. YuNet's own demo uses 0.9, which misses 3/4 views.
-DEFAULT_SCORE_THRESHOLD = 0.75
 NMS_THRESHOLD = 0.3
 MAX_FACES = 50
 
@@ -39,11 +35,18 @@ MAX_FACES = 50
 @dataclass(frozen=True)
 class SearchSettings:
     max_side: int  # the image is shrunk to this longest side before the search
-    min_face: int  # smallest face side kept, in pixels of the shrunk image (YuNet's own floor is ~10)
+    score_threshold: float  # YuNet score below which a candidate is not a face
+    min_face: int = 12  # smallest face side kept, in pixels of the shrunk image (YuNet's own floor is ~10)
 
 
-VIDEO_SEARCH = SearchSettings(max_side=320, min_face=12)
-PHOTO_SEARCH = SearchSettings(max_side=640, min_face=12)
+# Thresholds tuned with ``python benchmarks/tune_detector.py`` on the test images of
+# tests/faces.py. At 320 px the weakest true face (the cameraman tilted by 25 degrees) scores
+# 0.71 and the strongest non-face (textures, scenery, skimage's samples) 0.33; at 1024 px the
+# weakest face of the portrait, tilted and group sets scores 0.84 and the strongest non-face
+# 0.76 (a larger search sees more face-like detail in clutter, hence the higher photo
+# threshold). YuNet's demo default, 0.9, would miss tilted and 3/4-view faces.
+VIDEO_SEARCH = SearchSettings(max_side=320, score_threshold=0.7)
+PHOTO_SEARCH = SearchSettings(max_side=1024, score_threshold=0.8)
 
 
 @dataclass(frozen=True)
@@ -57,23 +60,25 @@ class Detection:
 
 
 class FaceDetector:
-    def __init__(self, model_file: str | Path = YUNET_FILE, score_threshold: float = DEFAULT_SCORE_THRESHOLD):
+    def __init__(self, model_file: str | Path = YUNET_FILE, score_threshold: float | None = None):
+        """``score_threshold`` overrides the presets' thresholds (for tuning and tests)."""
         self.model_file = str(model_file)
         if not Path(self.model_file).is_file():
             raise RuntimeError(f"face detector model not found: {self.model_file}")
         self.score_threshold = score_threshold
         self._local = threading.local()
-        self._yunet(1, 1)  # fail at start-up, not on the first request, if the file is unusable
+        self._yunet(1, 1, 0.5)  # fail at start-up, not on the first request, if the file is unusable
 
-    def _yunet(self, width: int, height: int) -> cv2.FaceDetectorYN:
-        """This thread's own YuNet, sized for the image about to be searched."""
+    def _yunet(self, width: int, height: int, score_threshold: float) -> cv2.FaceDetectorYN:
+        """This thread's own YuNet, set up for the image about to be searched."""
         yunet = getattr(self._local, "yunet", None)
         if yunet is None:
-            yunet = cv2.FaceDetectorYN.create(self.model_file, "", (width, height), self.score_threshold,
+            yunet = cv2.FaceDetectorYN.create(self.model_file, "", (width, height), score_threshold,
                                               NMS_THRESHOLD, MAX_FACES * 10)
             self._local.yunet = yunet
         else:
             yunet.setInputSize((width, height))
+            yunet.setScoreThreshold(score_threshold)
         return yunet
 
     def detect(self, image: np.ndarray, search: SearchSettings = PHOTO_SEARCH) -> list[Detection]:
@@ -82,7 +87,8 @@ class FaceDetector:
         scale = min(1.0, search.max_side / max(bgr.shape[:2]))
         small = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         height, width = small.shape[:2]
-        _, found = self._yunet(width, height).detect(small)
+        threshold = self.score_threshold if self.score_threshold is not None else search.score_threshold
+        _, found = self._yunet(width, height, threshold).detect(small)
         if found is None:
             return []
         detections = [to_detection(row, scale, bgr.shape) for row in found

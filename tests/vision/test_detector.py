@@ -1,0 +1,90 @@
+"""Face finding on real photos: tilted faces, phone pictures, group photos, and no false faces."""
+import io
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.vision import PHOTO_SEARCH, VIDEO_SEARCH, EmotionAnalyzer, decode_image
+from tests.faces import astronaut_bgr, cameraman_bgr, group_photo, no_face_images, rotated, two_face_photo
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return EmotionAnalyzer()
+
+
+@pytest.mark.parametrize("degrees", [-25, 25])
+@pytest.mark.parametrize("photo", [astronaut_bgr, cameraman_bgr], ids=["astronaut", "cameraman"])
+@pytest.mark.parametrize("search", [PHOTO_SEARCH, VIDEO_SEARCH], ids=["photo", "video"])
+def test_faces_tilted_by_25_degrees_are_found(analyzer, photo, degrees, search):
+    faces = analyzer.analyze(rotated(photo(), degrees), search=search)
+    assert len(faces) == 1
+
+
+def test_every_face_of_a_group_photo_is_found(analyzer):
+    faces = analyzer.analyze(group_photo())
+    assert len(faces) == 4
+    centres = sorted((x + w // 2, y + h // 2) for (x, y, w, h) in (f.box for f in faces))
+    # One face inside each pasted picture: large astronaut, small astronaut, tilted one, cameraman.
+    assert centres[0][0] < 440 and centres[-1][0] > 730
+    assert sum(1 for cx, cy in centres if 460 <= cx < 760 and cy > 380) == 1
+
+
+def test_composed_two_face_image_gives_two_faces(analyzer):
+    assert len(analyzer.analyze(two_face_photo())) == 2
+
+
+def exif_rotated_jpeg(photo_bgr: np.ndarray, orientation: int) -> bytes:
+    """A JPEG stored sideways with the EXIF tag that tells viewers how to turn it, as phones write."""
+    undo = {6: cv2.ROTATE_90_COUNTERCLOCKWISE, 8: cv2.ROTATE_90_CLOCKWISE, 3: cv2.ROTATE_180}[orientation]
+    stored = cv2.rotate(photo_bgr, undo)
+    image = Image.fromarray(cv2.cvtColor(stored, cv2.COLOR_BGR2RGB))
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=92, exif=exif)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_exif_rotated_phone_photo_is_turned_upright_and_its_face_found(analyzer, orientation):
+    photo = astronaut_bgr()
+    decoded = decode_image(exif_rotated_jpeg(photo, orientation))
+    assert decoded.shape == photo.shape
+    assert np.abs(decoded.astype(int) - photo).mean() < 4  # upright again, up to JPEG loss
+    faces = analyzer.analyze(decoded)
+    assert len(faces) == 1 and faces[0].label == "happy"
+    x, y, w, h = faces[0].box
+    assert 150 < x + w / 2 < 300 and 50 < y + h / 2 < 200  # where her face is in the upright photo
+
+
+@pytest.mark.parametrize("name", list(no_face_images()))
+def test_pictures_without_a_face_give_no_face(analyzer, name):
+    image = no_face_images()[name]
+    assert analyzer.analyze(image) == []
+    assert analyzer.analyze(image, search=VIDEO_SEARCH) == []
+
+
+def test_concurrent_analyses_equal_the_serial_ones():
+    """Many threads sharing one analyzer, each image of a different size: every result equals
+    the one the same image gives alone (a detector shared between threads mixes up sizes)."""
+    analyzer = EmotionAnalyzer()
+    images = [astronaut_bgr(), two_face_photo(), group_photo(), cameraman_bgr(),
+              cv2.resize(astronaut_bgr(), (640, 640))[80:560], rotated(astronaut_bgr(), 25),
+              no_face_images()["brick"], cv2.resize(two_face_photo(), None, fx=0.6, fy=0.6)]
+    searches = [PHOTO_SEARCH, VIDEO_SEARCH]
+    jobs = [(i, s) for i in range(len(images)) for s in range(len(searches))] * 12
+    expected = {(i, s): [(f.box, f.label) for f in analyzer.analyze(images[i], searches[s])]
+                for i in range(len(images)) for s in range(len(searches))}
+
+    def run(job):
+        i, s = job
+        return job, [(f.box, f.label) for f in analyzer.analyze(images[i], searches[s])]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(run, jobs))
+    wrong = [job for job, faces in results if faces != expected[job]]
+    assert not wrong, f"{len(wrong)} of {len(results)} concurrent results differ from the serial ones"
