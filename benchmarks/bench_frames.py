@@ -81,16 +81,12 @@ def create_schema_and_users(env: dict, usernames: list[str]) -> None:
         "import sys\n"
         "from flask_migrate import upgrade\n"
         "from app import create_app\n"
-        "from app.extensions import db\n"
-        "from app.models import User\n"
+        "from app.auth.service import register_user\n"
         "app = create_app()\n"
         "with app.app_context():\n"
         "    upgrade(directory='migrations')\n"
         "    for name in sys.argv[1:]:\n"
-        "        user = User(username=name, email=name + '@example.com')\n"
-        f"        user.set_password({PASSWORD!r})\n"
-        "        db.session.add(user)\n"
-        "    db.session.commit()\n"
+        f"        register_user(name, name + '@example.com', {PASSWORD!r})\n"
     )
     subprocess.run([sys.executable, "-c", script, *usernames], cwd=ROOT, env=env, check=True)
 
