@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Analysis
+from app.models import Analysis, User
 from tests import images
 
 
@@ -107,3 +107,19 @@ def test_huge_ids_are_not_found(client, auth, url):
     auth.register()
     response = client.get(url)
     assert response.status_code == 404, response.status_code
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "alice\x00", "x" * 300, "\ufdfa" * 40])
+def test_odd_login_names_are_refused_plainly(client, auth, name):
+    auth.register()
+    auth.logout()
+    response = client.post("/auth/login", data={"username": name, "password": "x" * 10})
+    assert response.status_code in (400, 401), response.status_code
+
+
+@pytest.mark.parametrize("email", ["b\x00b@example.com", "b@exam\x00ple.com"])
+def test_registration_with_a_nul_is_refused(client, app, email):
+    data = {"username": "bob", "email": email, "password": "p" * 10, "confirm": "p" * 10}
+    assert client.post("/auth/register", data=data).status_code == 400
+    with app.app_context():
+        assert db.session.scalars(select(User.id)).all() == []

@@ -39,6 +39,8 @@ def register_user(username: str, email: str, password: str) -> User:
     username = username.strip()
     email = normalise_email(email)
     username_key, email_key = identity_key(username), identity_key(email)
+    if "\x00" in username_key + email_key:
+        raise AccountError("email" if "\x00" in email_key else "username", "This contains a character that is not allowed.")
     if len(username_key) > USERNAME_KEY_LENGTH:
         raise AccountError("username", "This username is too long.")
     if len(email_key) > EMAIL_KEY_LENGTH:
@@ -68,6 +70,8 @@ def taken_field(username_key: str, email_key: str) -> tuple[str, str] | None:
 def find_account(login: str) -> User | None:
     """The account whose username or e-mail is ``login`` (compared as normalised keys)."""
     key = identity_key(login)
+    if "\x00" in key:
+        return None  # no account has one (and PostgreSQL refuses NUL in a query)
     return db.session.scalars(
         select(User).where(or_(User.username_key == key, User.email_key == key)).order_by(User.id)
     ).first()
