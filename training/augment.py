@@ -1,56 +1,74 @@
-"""Batch augmentation for 48x48 faces, done on whole tensors (cheap on CPU).
+"""Batch augmentation for 48x48 faces in TensorFlow, run inside the tf.data pipeline.
 
-Mirror, small rotation/shift/scale, brightness/contrast jitter and random
-erasing: the variations a webcam or a phone photo brings, and nothing that
-changes the expression (no vertical flips, no large rotations).
+Mirror, small rotation/shift/scale (one projective warp), brightness/contrast
+jitter and random erasing: the variations a webcam or a phone photo brings,
+and nothing that changes the expression (no vertical flips, no large
+rotations). Faces arrive already normalised by ``prepare_face``.
 """
 from __future__ import annotations
 
 import math
 
-import torch
-import torch.nn.functional as F
+import tensorflow as tf
 
 
-def augment_batch(faces: torch.Tensor, generator: torch.Generator,
-                  max_rotation_deg: float = 12.0, max_shift: float = 0.1,
-                  scale_range: tuple[float, float] = (0.9, 1.12), erase_probability: float = 0.5) -> torch.Tensor:
-    n = faces.shape[0]
-    rand = lambda *shape: torch.rand(*shape, generator=generator)  # noqa: E731
+def augment_batch(faces: tf.Tensor, seed: tf.Tensor, max_rotation_deg: float = 12.0, max_shift: float = 0.1,
+                  scale_range: tuple[float, float] = (0.9, 1.12), erase_probability: float = 0.5) -> tf.Tensor:
+    """``faces`` (B, H, W, 1) float32; ``seed`` a shape-(2,) int tensor (stateless, reproducible)."""
+    seeds = tf.random.experimental.stateless_split(seed, 8)
+    n = tf.shape(faces)[0]
+    height, width = float(faces.shape[1]), float(faces.shape[2])
 
-    flip = torch.where(rand(n) < 0.5, -1.0, 1.0)
-    angle = (rand(n) * 2 - 1) * math.radians(max_rotation_deg)
-    scale = scale_range[0] + rand(n) * (scale_range[1] - scale_range[0])
-    shift = (rand(n, 2) * 2 - 1) * max_shift * 2  # grid coordinates span [-1, 1]
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([
-        torch.stack([cos * flip, -sin, shift[:, 0]], dim=1),
-        torch.stack([sin * flip, cos, shift[:, 1]], dim=1),
-    ], dim=1)
-    grid = F.affine_grid(theta, list(faces.shape), align_corners=False)
-    out = F.grid_sample(faces, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    def uniform(index, shape, low=0.0, high=1.0):
+        return tf.random.stateless_uniform(shape, seeds[index], low, high)
 
-    contrast = 0.75 + rand(n, 1, 1, 1) * 0.5
-    brightness = (rand(n, 1, 1, 1) * 2 - 1) * 0.4
-    out = out * contrast + brightness
-    return random_erase(out, generator, erase_probability)
+    flip = tf.where(uniform(0, [n]) < 0.5, -1.0, 1.0)
+    angle = uniform(1, [n], -1.0, 1.0) * math.radians(max_rotation_deg)
+    scale = uniform(2, [n], *scale_range)
+    shift_x = uniform(3, [n], -1.0, 1.0) * max_shift * width
+    shift_y = uniform(4, [n], -1.0, 1.0) * max_shift * height
+    # Output pixel -> input pixel: centre, un-scale, rotate, mirror, shift back.
+    cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
+    a0, a1, b0, b1 = cos * flip, -sin, sin * flip, cos
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    a2 = cx - a0 * cx - a1 * cy + shift_x
+    b2 = cy - b0 * cx - b1 * cy + shift_y
+    zeros = tf.zeros_like(a0)
+    transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
+    warped = tf.raw_ops.ImageProjectiveTransformV3(
+        images=faces, transforms=transforms, output_shape=tf.shape(faces)[1:3], fill_value=0.0,
+        interpolation="BILINEAR", fill_mode="NEAREST")  # NEAREST fill repeats the border pixels
+    warped = tf.ensure_shape(warped, faces.shape)
+
+    contrast = uniform(5, [n, 1, 1, 1], 0.75, 1.25)
+    brightness = uniform(6, [n, 1, 1, 1], -0.4, 0.4)
+    return random_erase(warped * contrast + brightness, seeds[7], erase_probability)
 
 
-def random_erase(faces: torch.Tensor, generator: torch.Generator, probability: float) -> torch.Tensor:
-    """Blank one rectangle (2-20 % of the face) in some faces, so no single region is relied on."""
-    n, _, height, width = faces.shape
-    rand = lambda *shape: torch.rand(*shape, generator=generator)  # noqa: E731
-    area = (0.02 + rand(n) * 0.18) * height * width
-    aspect = torch.exp((rand(n) * 2 - 1) * math.log(3))
-    h = (area * aspect).sqrt().clamp(1, height).long()
-    w = (area / aspect).sqrt().clamp(1, width).long()
-    y0 = (rand(n) * (height - h + 1)).long()
-    x0 = (rand(n) * (width - w + 1)).long()
-    rows = torch.arange(height).view(1, height, 1)
-    cols = torch.arange(width).view(1, 1, width)
-    inside = ((rows >= y0.view(-1, 1, 1)) & (rows < (y0 + h).view(-1, 1, 1))
-              & (cols >= x0.view(-1, 1, 1)) & (cols < (x0 + w).view(-1, 1, 1)))
-    chosen = (rand(n) < probability).view(-1, 1, 1)
-    mask = (inside & chosen).unsqueeze(1)
-    noise = torch.randn(faces.shape, generator=generator) * 0.5
-    return torch.where(mask, noise, faces)
+def random_erase(faces: tf.Tensor, seed: tf.Tensor, probability: float) -> tf.Tensor:
+    """Blank one rectangle (2-20 % of the face) with noise in some faces, so no region is relied on."""
+    seeds = tf.random.experimental.stateless_split(seed, 7)
+    n = tf.shape(faces)[0]
+    height, width = faces.shape[1], faces.shape[2]
+
+    def uniform(index, low=0.0, high=1.0):
+        return tf.random.stateless_uniform([n], seeds[index], low, high)
+
+    area = uniform(0, 0.02, 0.2) * height * width
+    aspect = tf.exp(uniform(1, -math.log(3), math.log(3)))
+    h = tf.clip_by_value(tf.sqrt(area * aspect), 1.0, float(height))
+    w = tf.clip_by_value(tf.sqrt(area / aspect), 1.0, float(width))
+    y0 = tf.floor(uniform(2) * (height - h + 1))
+    x0 = tf.floor(uniform(3) * (width - w + 1))
+    rows = tf.reshape(tf.range(height, dtype=tf.float32), [1, height, 1])
+    cols = tf.reshape(tf.range(width, dtype=tf.float32), [1, 1, width])
+
+    def column(values):
+        return tf.reshape(values, [-1, 1, 1])
+
+    inside = ((rows >= column(y0)) & (rows < column(y0 + tf.floor(h)))
+              & (cols >= column(x0)) & (cols < column(x0 + tf.floor(w))))
+    chosen = column(uniform(4) < probability)
+    mask = tf.expand_dims(inside & chosen, -1)
+    noise = tf.random.stateless_normal(tf.shape(faces), seeds[5]) * 0.5
+    return tf.where(mask, noise, faces)

@@ -1,10 +1,15 @@
-"""Evaluate an exported emotion model on FER2013 (any of the three data forms).
+"""Evaluate an exported emotion model on FER2013 (any of the three data forms), and on FER+.
 
-    python -m training.evaluate --data ../shared/data/fer2013_trainval.npz --split PublicTest --json eval.json
+    python -m training.evaluate --data ../shared/data/fer2013_trainval.npz \
+        --votes ../shared/data/ferplus_votes_trainval.npz --split PublicTest --json eval.json
 
 Runs the model exactly as the server does (onnxruntime, same preprocessing).
-Prints the accuracy of each split, and writes the JSON report, a confusion-
-matrix PNG per split and a Markdown summary next to the JSON file.
+For each split: accuracy, macro-F1 and per-class figures against the FER2013
+labels and, with --votes, against the FER+ majority (faces whose majority is
+contempt, unknown or not-a-face, or whose top votes tie, are left out); the
+expected calibration error (15 equal-width confidence bins) against both.
+Writes the JSON report, a confusion matrix and a reliability diagram per split
+and a Markdown summary next to the JSON file.
 """
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ import numpy as np
 
 from app.vision.classifier import DEFAULT_MODEL_PATH, EmotionClassifier
 from app.vision.preprocess import EMOTIONS
-from training.data import VALIDATION_SPLIT_NAMES, load_or_exit
+from training.calibration import plot_reliability, reliability
+from training.data import VALIDATION_SPLIT_NAMES, DatasetError, load_or_exit
+from training.labels import load_ferplus_votes, majority_labels
 from training.metrics import classification_report
 
 
@@ -25,13 +32,42 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data", required=True, help="fer2013.csv, a .npz, or a folder of <split>/<class>/ images")
     parser.add_argument("--split", help="evaluate only this split (default: every split present)")
     parser.add_argument("--model", default=str(DEFAULT_MODEL_PATH), help="ONNX model (default: the bundled one)")
+    parser.add_argument("--votes", help="FER+ votes .npz aligned with --data: adds the FER+ majority metrics")
     parser.add_argument("--json", required=True, help="where to write the JSON report")
     return parser.parse_args(argv)
 
 
-def evaluate_splits(classifier: EmotionClassifier, splits: dict) -> dict[str, dict]:
-    return {name: classification_report(split.labels, classifier.predict(split.faces).argmax(1))
+def evaluate_split(probabilities: np.ndarray, labels: np.ndarray, votes: np.ndarray | None) -> dict:
+    """FER2013-label report (top level, as before) plus calibration and, with votes, the FER+ report."""
+    report = classification_report(labels, probabilities.argmax(1))
+    report["calibration"] = reliability(probabilities, labels)
+    report["ece"] = report["calibration"]["ece"]
+    if votes is not None:
+        majority = majority_labels(votes)
+        judged = majority >= 0
+        ferplus = classification_report(majority[judged], probabilities[judged].argmax(1))
+        ferplus["calibration"] = reliability(probabilities[judged], majority[judged])
+        ferplus["ece"] = ferplus["calibration"]["ece"]
+        ferplus["left_out"] = int((~judged).sum())
+        report["ferplus"] = ferplus
+    return report
+
+
+def evaluate_splits(classifier: EmotionClassifier, splits: dict, votes: dict | None = None) -> dict[str, dict]:
+    return {name: evaluate_split(classifier.predict(split.faces), split.labels, (votes or {}).get(name))
             for name, split in splits.items()}
+
+
+def aligned_votes(path: str, splits: dict) -> dict:
+    """The FER+ votes of each split, checked row for row against the split's size."""
+    try:
+        votes = load_ferplus_votes(path)
+    except DatasetError as error:
+        raise SystemExit(f"error: {error}") from None
+    for name, split in splits.items():
+        if name in votes and len(votes[name]) != len(split):
+            raise SystemExit(f"error: {path} has {len(votes[name])} {name} rows, the data {len(split)}")
+    return {name: votes[name] for name in splits if name in votes}
 
 
 def primary_split(names: list[str]) -> str:
@@ -65,12 +101,23 @@ def plot_confusion_matrix(report: dict, title: str, path: Path) -> None:
 def markdown_report(model: str, data: str, reports: dict[str, dict]) -> str:
     lines = [f"# Evaluation of `{model}`", "", f"Data: `{data}`", ""]
     for name, report in reports.items():
-        lines += [f"## {name} (n = {report['n']})", "",
-                  f"Accuracy **{report['accuracy']:.2%}**, macro-F1 **{report['macro_f1']:.3f}**", "",
-                  "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-        lines += [f"| {cls} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |"
-                  for cls, m in report["per_class"].items()]
-        lines += ["", f"![confusion matrix](confusion_{name}.png)", ""]
+        lines += [f"## {name} (n = {report['n']})", "", "Against the FER2013 labels: "
+                  f"accuracy **{report['accuracy']:.2%}**, macro-F1 **{report['macro_f1']:.3f}**, "
+                  f"ECE **{report['ece']:.3f}**", ""]
+        ferplus = report.get("ferplus")
+        if ferplus:
+            lines += [f"Against the FER+ majority (n = {ferplus['n']}, {ferplus['left_out']} left out): "
+                      f"accuracy **{ferplus['accuracy']:.2%}**, macro-F1 **{ferplus['macro_f1']:.3f}**, "
+                      f"ECE **{ferplus['ece']:.3f}**", ""]
+        lines += ["| class | precision | recall | F1 | support |" + (" FER+ F1 | FER+ support |" if ferplus else ""),
+                  "|---|---|---|---|---|" + ("---|---|" if ferplus else "")]
+        for cls, m in report["per_class"].items():
+            row = f"| {cls} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |"
+            if ferplus:
+                plus = ferplus["per_class"][cls]
+                row += f" {plus['f1']:.3f} | {plus['support']} |"
+            lines.append(row)
+        lines += ["", f"![confusion matrix](confusion_{name}.png) ![reliability](reliability_{name}.png)", ""]
     return "\n".join(lines)
 
 
@@ -81,7 +128,8 @@ def main(argv=None) -> int:
         if args.split not in splits:
             raise SystemExit(f"error: {args.data} has no split {args.split!r}; it has {', '.join(splits)}")
         splits = {args.split: splits[args.split]}
-    reports = evaluate_splits(EmotionClassifier(args.model, threads=0), splits)
+    votes = aligned_votes(args.votes, splits) if args.votes else None
+    reports = evaluate_splits(EmotionClassifier(args.model, threads=0), splits, votes)
 
     json_path = Path(args.json)
     json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +139,14 @@ def main(argv=None) -> int:
     json_path.write_text(json.dumps(result, indent=2))
     for name, report in reports.items():
         plot_confusion_matrix(report, name, json_path.parent / f"confusion_{name}.png")
-        print(f"{name}: accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}  n {report['n']}")
+        plot_reliability(report["calibration"], name, json_path.parent / f"reliability_{name}.png")
+        line = (f"{name}: accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}  "
+                f"ECE {report['ece']:.4f}  n {report['n']}")
+        if "ferplus" in report:
+            plus = report["ferplus"]
+            line += (f"  |  FER+ majority: accuracy {plus['accuracy']:.4f}  macro-F1 {plus['macro_f1']:.4f}  "
+                     f"ECE {plus['ece']:.4f}  n {plus['n']}")
+        print(line)
     (json_path.parent / "report.md").write_text(markdown_report(args.model, args.data, reports))
     return 0
 

@@ -34,3 +34,18 @@ def classification_report(labels: np.ndarray, predictions: np.ndarray) -> dict:
         },
         "confusion_matrix": matrix.tolist(),
     }
+
+
+def selection_score(probabilities: np.ndarray, labels: np.ndarray, ferplus_majority: np.ndarray | None) -> dict:
+    """The model-selection rule: mean of FER2013 accuracy and FER+ majority accuracy.
+
+    Faces without a FER+ majority (``ferplus_majority < 0``) are left out of the
+    second term; without votes the score is the FER2013 accuracy alone.
+    """
+    predictions = probabilities.argmax(axis=1)
+    fer2013 = float((predictions == labels).mean()) if len(labels) else 0.0
+    if ferplus_majority is None:
+        return {"fer2013": fer2013, "ferplus": float("nan"), "score": fer2013}
+    judged = ferplus_majority >= 0
+    ferplus = float((predictions[judged] == ferplus_majority[judged]).mean()) if judged.any() else 0.0
+    return {"fer2013": fer2013, "ferplus": ferplus, "score": (fer2013 + ferplus) / 2}

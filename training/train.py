@@ -1,128 +1,187 @@
-"""Train the emotion CNN on FER2013.
+"""Train the emotion CNN (TensorFlow / Keras) on FER2013 with FER+ votes mixed into the labels.
 
-    python -m training.train --data ../shared/data/fer2013_trainval.npz --epochs 60 --out runs/main
-    python -m training.train --data ... --out runs/main --resume      # after an interruption
+    python -m training.train --data ../shared/data/fer2013_trainval.npz \
+        --votes ../shared/data/ferplus_votes_trainval.npz --epochs 30 --out runs/main
+    python -m training.train ... --out runs/main --resume      # after an interruption
 
-Selects the best epoch on the validation split (PublicTest), writes
-``last.pt`` every epoch (for --resume), ``best.pt``, ``history.csv`` and,
-at the end, ``emotion_fp32.onnx`` (the exact export) and ``emotion.onnx``
-(int8, what the server runs) in --out.
+A stratified 10 % of Training is held aside (training.labels.hold_aside): the
+epoch is chosen on it and the confidence temperature is fitted on it, so the
+test splits (PublicTest, PrivateTest) are never looked at while training.
+Selection rule, fixed before any tuning: the mean of FER2013 accuracy and FER+
+majority accuracy on the held-aside faces (FER2013 accuracy alone when no votes
+are given). Every epoch writes ``last.npz`` (network, optimizer and weight
+average, for --resume), ``history.csv`` and, when the score improves,
+``best.weights.h5``. At the end the best network is calibrated and exported
+(training.export): ``emotion_fp32.onnx``, ``emotion.onnx`` (int8, served),
+``emotion.tflite`` and ``calibration.json``.
 """
 from __future__ import annotations
 
 import argparse
 import csv
-import random
+import json
+import os
 import time
-import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from training.augment import augment_batch
-from training.data import TRAIN_SPLIT_NAMES, VALIDATION_SPLIT_NAMES, Split, load_or_exit, split_named
-from training.metrics import classification_report
-from training.model import EmotionNet, ExportedEmotionNet
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep oneDNN's start-up chatter out of the log
 
-HISTORY_FIELDS = ["epoch", "lr", "train_loss", "train_accuracy", "val_accuracy", "val_accuracy_ema", "val_macro_f1",
-                  "kept", "seconds"]
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from training.augment import augment_batch  # noqa: E402
+from training.data import TRAIN_SPLIT_NAMES, Split, load_or_exit, split_named  # noqa: E402
+from training.labels import hold_aside, load_ferplus_votes, majority_labels, soft_targets  # noqa: E402
+from training.metrics import selection_score  # noqa: E402
+from training.model import build_emotion_net  # noqa: E402
+
+HISTORY_FIELDS = ["epoch", "lr", "train_loss", "held_fer2013", "held_ferplus", "held_score",
+                  "held_fer2013_ema", "held_ferplus_ema", "held_score_ema", "kept", "seconds"]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="fer2013.csv, a .npz, or a folder of <split>/<class>/ images")
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--out", default="runs/latest", help="folder for checkpoints, history and the exported model")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    parser.add_argument("--votes", help="FER+ votes .npz aligned with --data (omit to train on FER2013 labels only)")
+    parser.add_argument("--fer2013-weight", type=float, default=0.5,
+                        help="weight of the FER2013 one-hot label in the target; the rest is the FER+ vote share")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--out", default="runs/latest", help="folder for checkpoints, history and exported models")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.npz")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=0.05, help="peak learning rate of the one-cycle schedule")
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--width", type=int, default=32, help="channels of the first conv stage")
-    parser.add_argument("--patience", type=int, default=15, help="stop after this many epochs without a better val score")
+    parser.add_argument("--hold-aside", type=float, default=0.1, help="share of Training kept for selection and calibration")
     parser.add_argument("--ema-decay", type=float, default=0.998,
-                        help="per-step decay of the weight average that is evaluated beside the raw weights")
+                        help="per-step decay of the weight average that is scored beside the raw weights")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N training faces (smoke runs)")
-    parser.add_argument("--no-bf16", action="store_true", help="train in float32 (bf16 autocast is ~2x faster on CPUs with AVX512-BF16)")
+    parser.add_argument("--float32", action="store_true",
+                        help="train in float32 (bfloat16 mixed precision is ~2x faster on CPUs with AVX512-BF16)")
+    parser.add_argument("--no-export", action="store_true", help="stop after training (export later with training.export)")
     return parser.parse_args(argv)
 
 
-def seed_everything(seed: int) -> torch.Generator:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
+@keras.saving.register_keras_serializable(package="moodlens")
+class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up to ``peak`` over the first quarter, then cosine down to nearly zero."""
+
+    def __init__(self, peak: float, total_steps: int, warmup_share: float = 0.25):
+        self.peak, self.total_steps, self.warmup_share = peak, int(total_steps), warmup_share
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        warmup = max(self.total_steps * self.warmup_share, 1.0)
+        rising = self.peak * (0.04 + 0.96 * step / warmup)
+        progress = tf.clip_by_value((step - warmup) / max(self.total_steps - warmup, 1.0), 0.0, 1.0)
+        falling = self.peak * (0.5 * (1 + tf.cos(np.pi * progress)) * 0.999 + 0.001)
+        return tf.where(step < warmup, rising, falling)
+
+    def get_config(self):
+        return {"peak": self.peak, "total_steps": self.total_steps, "warmup_share": self.warmup_share}
 
 
-def class_weights(split: Split) -> torch.Tensor:
+class WeightAverage(keras.callbacks.Callback):
+    """Exponential moving average of every weight (BatchNorm statistics included), per step."""
+
+    def __init__(self, decay: float):
+        super().__init__()
+        self.decay = decay
+        self.average: list[tf.Variable] | None = None
+
+    def on_train_begin(self, logs=None):
+        if self.average is None:
+            self.average = [tf.Variable(w.value, trainable=False) for w in self.model.weights]
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update()
+
+    @tf.function
+    def _update(self):
+        for average, weight in zip(self.average, self.model.weights):
+            average.assign(self.decay * average + (1 - self.decay) * tf.cast(weight.value, average.dtype))
+
+    @contextmanager
+    def applied(self, net: keras.Model):
+        """Temporarily put the averaged weights into ``net``."""
+        saved = [w.numpy() for w in net.weights]
+        for weight, average in zip(net.weights, self.average):
+            weight.assign(average.numpy())
+        try:
+            yield net
+        finally:
+            for weight, value in zip(net.weights, saved):
+                weight.assign(value)
+
+
+class Progress(keras.callbacks.Callback):
+    def __init__(self, steps: int, every: int = 50):
+        super().__init__()
+        self.steps, self.every = steps, every
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = batch + 1
+        if done % self.every == 0 or done == self.steps:
+            elapsed = time.time() - self.started
+            print(f"  batch {done}/{self.steps}  loss {logs['loss']:.4f}  "
+                  f"eta {elapsed / done * (self.steps - done):.0f}s", flush=True)
+
+
+def class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
     """Square-root inverse frequency: lifts disgust (436 faces) without wrecking accuracy on the rest."""
-    counts = np.maximum(split.class_counts(), 1).astype(np.float64)
+    counts = np.maximum(np.bincount(labels, minlength=n_classes), 1).astype(np.float64)
     weights = np.sqrt(np.median(counts) / counts)
-    return torch.tensor(weights / weights.mean(), dtype=torch.float32)
+    return (weights / weights.mean()).astype(np.float32)
 
 
-def to_tensor(faces: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(faces).unsqueeze(1).contiguous(memory_format=torch.channels_last)
+def epoch_dataset(faces: tf.Tensor, targets: tf.Tensor, sample_weights: tf.Tensor, epoch: int, args) -> tf.data.Dataset:
+    """Shuffled and augmented batches; order and augmentation depend only on (seed, epoch)."""
+    order = np.random.default_rng([args.seed, epoch]).permutation(int(faces.shape[0]))
+
+    def load(step, rows):
+        batch = tf.gather(faces, rows)[..., None]
+        seed = tf.stack([tf.cast(args.seed * 100_003 + epoch, tf.int64), step])
+        return augment_batch(batch, seed), tf.gather(targets, rows), tf.gather(sample_weights, rows)
+
+    return (tf.data.Dataset.from_tensor_slices(order).batch(args.batch_size).enumerate()
+            .map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2))
 
 
-@torch.no_grad()
-def predict_probabilities(net: EmotionNet, faces: np.ndarray, batch_size: int = 512, bf16: bool = True) -> np.ndarray:
-    """Probabilities as the shipped model computes them (flip TTA).
-
-    Per-epoch model selection runs in bf16 (a quarter of the epoch's time in float32);
-    the reported numbers come from training.evaluate on the exported float32 model.
-    """
-    shipped = ExportedEmotionNet(net).eval()
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        outputs = [shipped(to_tensor(faces[i:i + batch_size])).float() for i in range(0, len(faces), batch_size)]
-    return torch.cat(outputs).numpy()
+def mirrored_probabilities(net: keras.Model, faces: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Softmax averaged over each face and its mirror, as the shipped model computes it."""
+    faces = faces[..., None]
+    logits = [net.predict(view, batch_size=batch_size, verbose=0) for view in (faces, faces[:, :, ::-1])]
+    probabilities = [tf.nn.softmax(tf.cast(view, tf.float32)).numpy() for view in logits]
+    return (probabilities[0] + probabilities[1]) / 2
 
 
-def train_one_epoch(net, ema, optimizer, scheduler, train: Split, weights, generator, args) -> tuple[float, float]:
-    net.train()
-    faces, labels = torch.from_numpy(train.faces).unsqueeze(1), torch.from_numpy(train.labels)
-    order = torch.randperm(len(labels), generator=generator)
-    total_loss, correct, seen, started = 0.0, 0, 0, time.time()
-    n_batches = (len(order) + args.batch_size - 1) // args.batch_size
-    for step, start in enumerate(range(0, len(order), args.batch_size), start=1):
-        index = order[start:start + args.batch_size]
-        batch = augment_batch(faces[index], generator).contiguous(memory_format=torch.channels_last)
-        targets = labels[index]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-            logits = net(batch)
-        loss = F.cross_entropy(logits.float(), targets, weight=weights, label_smoothing=0.1)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        ema.update_parameters(net)
-        total_loss += loss.item() * len(index)
-        correct += (logits.argmax(1) == targets).sum().item()
-        seen += len(index)
-        if step % 50 == 0 or step == n_batches:
-            elapsed = time.time() - started
-            print(f"  batch {step}/{n_batches}  loss {total_loss / seen:.4f}  "
-                  f"acc {correct / seen:.4f}  eta {elapsed / step * (n_batches - step):.0f}s", flush=True)
-    return total_loss / seen, correct / seen
-
-
-def save_checkpoint(path: Path, **state) -> None:
-    temporary = path.with_suffix(".tmp")
-    torch.save(state, temporary)
+def save_state(path: Path, net: keras.Model, optimizer, average: WeightAverage, **meta) -> None:
+    arrays = {f"net_{i}": w.numpy() for i, w in enumerate(net.weights)}
+    arrays |= {f"opt_{i}": v.numpy() for i, v in enumerate(optimizer.variables)}
+    arrays |= {f"ema_{i}": v.numpy() for i, v in enumerate(average.average)}
+    temporary = path.with_name(path.name + ".tmp.npz")
+    np.savez(temporary, meta=np.array(json.dumps(meta)), **arrays)
     temporary.replace(path)  # atomic: an interruption never leaves half a checkpoint
 
 
+def load_state(path: Path, net: keras.Model, optimizer, average: WeightAverage) -> dict:
+    with np.load(path) as archive:
+        for i, weight in enumerate(net.weights):
+            weight.assign(archive[f"net_{i}"])
+        for i, variable in enumerate(optimizer.variables):
+            variable.assign(archive[f"opt_{i}"])
+        average.average = [tf.Variable(archive[f"ema_{i}"], trainable=False) for i in range(len(net.weights))]
+        return json.loads(str(archive["meta"]))
+
+
 def append_history(path: Path, row: dict) -> None:
-    if path.exists():
-        with open(path, newline="") as handle:
-            old_rows = list(csv.DictReader(handle))
-        if old_rows and list(old_rows[0]) != HISTORY_FIELDS:  # written by an older version: rewrite
-            path.unlink()
-            for old in old_rows:
-                append_history(path, {field: old.get(field, "") for field in HISTORY_FIELDS})
     new_file = not path.exists()
     with open(path, "a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
@@ -131,96 +190,95 @@ def append_history(path: Path, row: dict) -> None:
         writer.writerow(row)
 
 
+def training_rows(splits: dict[str, Split], votes_path: str | None, args):
+    """(train faces, train targets, train labels, held faces, held labels, held FER+ majority)."""
+    train = split_named(splits, TRAIN_SPLIT_NAMES)
+    if train is None:
+        raise SystemExit(f"error: {args.data} has no training split ({'/'.join(TRAIN_SPLIT_NAMES)}); "
+                         f"found {', '.join(splits)}")
+    votes = None
+    if votes_path:
+        all_votes = load_ferplus_votes(votes_path).get(train.name)
+        if all_votes is None or len(all_votes) != len(train):
+            raise SystemExit(f"error: {votes_path} has no votes aligned with the {len(train)} {train.name} rows")
+        votes = all_votes
+    rows = hold_aside(train.labels, args.hold_aside)
+    train_rows = rows.train[:args.limit] if args.limit else rows.train
+    targets = soft_targets(train.labels[train_rows], None if votes is None else votes[train_rows], args.fer2013_weight)
+    held_majority = majority_labels(votes[rows.held]) if votes is not None else None
+    return (train.faces[train_rows], targets, train.labels[train_rows],
+            train.faces[rows.held], train.labels[rows.held], held_majority)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    keras.utils.set_random_seed(args.seed)
+    if not args.float32:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    generator = seed_everything(args.seed)
 
-    splits = load_or_exit(args.data)
-    train, val = split_named(splits, TRAIN_SPLIT_NAMES), split_named(splits, VALIDATION_SPLIT_NAMES)
-    if train is None or val is None:
-        raise SystemExit(f"error: {args.data} needs a training split ({'/'.join(TRAIN_SPLIT_NAMES)}) and a "
-                         f"validation split ({'/'.join(VALIDATION_SPLIT_NAMES)}); found {', '.join(splits)}")
-    if args.limit:
-        train = Split(train.name, train.faces[:args.limit], train.labels[:args.limit])
-    print(f"train: {train.name} {len(train)} faces; validation: {val.name} {len(val)} faces", flush=True)
+    faces, targets, labels, held_faces, held_labels, held_majority = training_rows(
+        load_or_exit(args.data), args.votes, args)
+    print(f"train: {len(faces)} faces; held aside: {len(held_faces)} faces; "
+          f"FER2013 label weight {args.fer2013_weight}", flush=True)
 
-    net = EmotionNet(width=args.width).to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
-                                weight_decay=args.weight_decay)
-    steps_per_epoch = (len(train) + args.batch_size - 1) // args.batch_size
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs,
-                                                    steps_per_epoch=steps_per_epoch, pct_start=0.25)
-    # Averaging the weights over the last few hundred steps smooths out SGD noise; both the raw
-    # and the averaged network are scored each epoch and the better one is kept.
-    ema = torch.optim.swa_utils.AveragedModel(
-        net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema_decay), use_buffers=True)
-    weights = class_weights(train)
-    first_epoch, best_score, stale_epochs = 1, -1.0, 0
+    steps = (len(faces) + args.batch_size - 1) // args.batch_size
+    net = build_emotion_net(width=args.width)
+    optimizer = keras.optimizers.SGD(OneCycle(args.lr, steps * args.epochs), momentum=0.9, nesterov=True,
+                                     weight_decay=args.weight_decay)
+    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    net.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    optimizer.build(net.trainable_variables)
+    average = WeightAverage(args.ema_decay)
 
-    last_path, best_path, history_path = out / "last.pt", out / "best.pt", out / "history.csv"
+    last_path, best_path, history_path = out / "last.npz", out / "best.weights.h5", out / "history.csv"
+    first_epoch, best_score = 1, -1.0
     if args.resume and last_path.exists():
-        state = torch.load(last_path, weights_only=False)
-        net.load_state_dict(state["model"])
-        if "ema" in state:
-            ema.load_state_dict(state["ema"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        if state["scheduler"]["total_steps"] == scheduler.total_steps:
-            scheduler.load_state_dict(state["scheduler"])
-        else:  # --epochs changed: stretch or shrink the one-cycle schedule from where training is
-            print(f"schedule changed to {args.epochs} epochs", flush=True)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # "step before optimizer.step" does not apply here
-                for _ in range(state["epoch"] * steps_per_epoch):
-                    scheduler.step()
-        first_epoch, best_score, stale_epochs = state["epoch"] + 1, state["best_score"], state["stale_epochs"]
-        print(f"resumed after epoch {state['epoch']} (best val accuracy {best_score:.4f})", flush=True)
+        meta = load_state(last_path, net, optimizer, average)
+        first_epoch, best_score = meta["epoch"] + 1, meta["best_score"]
+        print(f"resumed after epoch {meta['epoch']} (best held-aside score {best_score:.4f})", flush=True)
     elif history_path.exists():
         history_path.unlink()  # a fresh run starts a fresh history
 
+    faces_t = tf.constant(faces)
+    targets_t = tf.constant(targets)
+    weights_t = tf.constant(class_weights(labels, targets.shape[1])[labels])
     run_started = time.time()
     for epoch in range(first_epoch, args.epochs + 1):
-        epoch_started = time.time()
-        train_loss, train_accuracy = train_one_epoch(net, ema, optimizer, scheduler, train, weights, generator, args)
-        scored = {name: classification_report(val.labels, predict_probabilities(
-            candidate, val.faces, bf16=not args.no_bf16).argmax(1)) for name, candidate in (("raw", net), ("ema", ema.module))}
-        kept = max(scored, key=lambda name: scored[name]["accuracy"])
-        report = scored[kept]
-        seconds = time.time() - epoch_started
-        improved = report["accuracy"] > best_score
+        started = time.time()
+        fit = net.fit(epoch_dataset(faces_t, targets_t, weights_t, epoch, args), epochs=epoch,
+                      initial_epoch=epoch - 1, verbose=0, callbacks=[average, Progress(steps)])
+        raw = selection_score(mirrored_probabilities(net, held_faces), held_labels, held_majority)
+        with average.applied(net):
+            ema = selection_score(mirrored_probabilities(net, held_faces), held_labels, held_majority)
+        kept, report = ("ema", ema) if ema["score"] > raw["score"] else ("raw", raw)
+        improved = report["score"] > best_score
         if improved:
-            best_score, stale_epochs = report["accuracy"], 0
-            weights_kept = net if kept == "raw" else ema.module
-            save_checkpoint(best_path, model=weights_kept.state_dict(), epoch=epoch, width=args.width, report=report)
-        else:
-            stale_epochs += 1
-        save_checkpoint(last_path, model=net.state_dict(), ema=ema.state_dict(), optimizer=optimizer.state_dict(),
-                        scheduler=scheduler.state_dict(), generator=generator.get_state(), epoch=epoch,
-                        best_score=best_score, stale_epochs=stale_epochs, width=args.width)
+            best_score = report["score"]
+            if kept == "ema":
+                with average.applied(net):
+                    net.save_weights(best_path)
+            else:
+                net.save_weights(best_path)
+        save_state(last_path, net, optimizer, average, epoch=epoch, best_score=best_score, width=args.width)
+        seconds = time.time() - started
         append_history(history_path, {
-            "epoch": epoch, "lr": f"{scheduler.get_last_lr()[0]:.6f}", "train_loss": f"{train_loss:.4f}",
-            "train_accuracy": f"{train_accuracy:.4f}", "val_accuracy": f"{scored['raw']['accuracy']:.4f}",
-            "val_accuracy_ema": f"{scored['ema']['accuracy']:.4f}", "val_macro_f1": f"{report['macro_f1']:.4f}",
+            "epoch": epoch, "lr": f"{float(optimizer.learning_rate):.6f}",
+            "train_loss": f"{fit.history['loss'][-1]:.4f}",
+            "held_fer2013": f"{raw['fer2013']:.4f}", "held_ferplus": f"{raw['ferplus']:.4f}",
+            "held_score": f"{raw['score']:.4f}", "held_fer2013_ema": f"{ema['fer2013']:.4f}",
+            "held_ferplus_ema": f"{ema['ferplus']:.4f}", "held_score_ema": f"{ema['score']:.4f}",
             "kept": kept, "seconds": f"{seconds:.1f}"})
         remaining = (time.time() - run_started) / (epoch - first_epoch + 1) * (args.epochs - epoch)
-        print(f"epoch {epoch}/{args.epochs}  loss {train_loss:.4f}  train acc {train_accuracy:.4f}  "
-              f"val acc {scored['raw']['accuracy']:.4f} (ema {scored['ema']['accuracy']:.4f})  "
-              f"macro-F1 {report['macro_f1']:.4f}"
+        print(f"epoch {epoch}/{args.epochs}  loss {fit.history['loss'][-1]:.4f}  held-aside FER2013 "
+              f"{raw['fer2013']:.4f} FER+ {raw['ferplus']:.4f} (ema {ema['fer2013']:.4f} / {ema['ferplus']:.4f})"
               f"{'  *best*' if improved else ''}  {seconds:.0f}s  eta {remaining / 60:.1f} min", flush=True)
-        if stale_epochs >= args.patience:
-            print(f"early stop: no better validation accuracy for {args.patience} epochs", flush=True)
-            break
 
-    # Imported late: export and quantization need onnx only at the end.
-    from training.export import export_checkpoint
-    from training.quantize import quantize_model
-    fp32_path = export_checkpoint(best_path, out / "emotion_fp32.onnx")
-    served_path = quantize_model(fp32_path, out / "emotion.onnx", train.faces)
-    print(f"best val accuracy {best_score:.4f}; exported {fp32_path} and int8 {served_path}", flush=True)
+    (out / "run.json").write_text(json.dumps({**vars(args), "best_score": best_score}, indent=2))
+    if not args.no_export:
+        from training.export import export_run  # late: export needs the finished network only
+        export_run(out, args.data, args.votes, width=args.width, hold_aside_share=args.hold_aside)
     return 0
 
 

@@ -9,10 +9,12 @@ import onnxruntime as ort
 from app.vision.preprocess import EMOTIONS
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
-# The served model is int8 (training.quantize); the float32 export beside it is the reference
-# that matches the PyTorch network exactly.
+# The served model is int8 (training.quantize) with the calibration temperature and the mirror
+# averaging inside its graph. The Keras weights and the temperature beside it are the reference
+# it is tested against (tests/training/test_export.py); the web process never reads them.
 DEFAULT_MODEL_PATH = MODELS_DIR / "emotion.onnx"
-REFERENCE_MODEL_PATH = MODELS_DIR / "emotion_fp32.onnx"
+KERAS_WEIGHTS_PATH = MODELS_DIR / "emotion.weights.h5"
+CALIBRATION_PATH = MODELS_DIR / "calibration.json"
 
 
 class EmotionClassifier:

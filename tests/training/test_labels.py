@@ -1,0 +1,99 @@
+"""FER+ votes, the held-aside split, temperature scaling and the uncertain rule."""
+import numpy as np
+import pytest
+
+from app.vision.confidence import is_uncertain
+from app.vision.preprocess import EMOTIONS
+from training.calibration import fit_temperature, mirrored_softmax, reliability, softmax
+from training.data import DatasetError
+from training.labels import NO_MAJORITY, hold_aside, load_ferplus_votes, majority_labels, soft_targets, vote_shares
+from training.metrics import selection_score
+
+# FER+ columns: neutral, happiness, surprise, sadness, anger, disgust, fear, contempt, unknown, NF
+VOTES = np.array([
+    [0, 9, 1, 0, 0, 0, 0, 0, 0, 0],  # happy
+    [4, 0, 0, 4, 0, 0, 0, 0, 2, 0],  # neutral and sad tie: no majority
+    [0, 0, 0, 0, 0, 0, 0, 6, 4, 0],  # contempt: no FER2013 class
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 10],  # not a face, no emotion votes at all
+    [1, 0, 3, 0, 0, 0, 6, 0, 0, 0],  # fear
+], dtype=np.uint8)
+
+
+def test_majority_maps_columns_to_emotions_and_leaves_out_ties_and_non_emotions():
+    assert majority_labels(VOTES).tolist() == [EMOTIONS.index("happy"), NO_MAJORITY, NO_MAJORITY, NO_MAJORITY,
+                                               EMOTIONS.index("fear")]
+
+
+def test_vote_shares_and_soft_targets():
+    shares = vote_shares(VOTES)
+    assert shares[0, EMOTIONS.index("happy")] == pytest.approx(0.9)
+    assert shares[3].sum() == 0  # no emotion votes
+    labels = np.array([3, 4, 0, 6, 2])
+    targets = soft_targets(labels, VOTES, fer2013_weight=0.5)
+    np.testing.assert_allclose(targets.sum(1), 1.0, atol=1e-6)
+    assert targets[0, EMOTIONS.index("happy")] == pytest.approx(0.5 + 0.5 * 0.9)
+    np.testing.assert_array_equal(targets[3], np.eye(7)[6])  # no votes: the FER2013 label alone
+    np.testing.assert_array_equal(soft_targets(labels, VOTES, 1.0), np.eye(7)[labels])
+
+
+def test_votes_file_is_checked(tmp_path):
+    good = tmp_path / "votes.npz"
+    np.savez(good, votes=VOTES, usage=np.array(["Training"] * 3 + ["PublicTest"] * 2),
+             columns=np.array(["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear",
+                               "contempt", "unknown", "NF"]))
+    loaded = load_ferplus_votes(good)
+    assert {name: len(v) for name, v in loaded.items()} == {"Training": 3, "PublicTest": 2}
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, votes=VOTES[:, :7], usage=np.array(["Training"] * 5))
+    with pytest.raises(DatasetError, match="must be"):
+        load_ferplus_votes(bad)
+    with pytest.raises(DatasetError, match="not a readable"):
+        load_ferplus_votes(tmp_path / "missing.npz")
+
+
+def test_held_aside_rows_are_stratified_disjoint_and_the_same_every_time():
+    labels = np.repeat(np.arange(7), [400, 40, 400, 700, 480, 310, 490])
+    first, second = hold_aside(labels), hold_aside(labels)
+    np.testing.assert_array_equal(first.held, second.held)
+    assert not set(first.held) & set(first.train)
+    assert len(first.held) + len(first.train) == len(labels)
+    assert np.bincount(labels[first.held]).tolist() == [40, 4, 40, 70, 48, 31, 49]
+
+
+def test_selection_score_is_the_mean_of_both_accuracies():
+    probabilities = np.eye(7)[[3, 6, 0, 6, 2]]
+    score = selection_score(probabilities, np.array([3, 4, 0, 6, 6]), majority_labels(VOTES))
+    assert score["fer2013"] == pytest.approx(0.6)
+    assert score["ferplus"] == pytest.approx(1.0)  # only rows 0 and 4 have a majority; both right
+    assert score["score"] == pytest.approx(0.8)
+
+
+def test_temperature_scaling_recovers_the_temperature_that_made_the_labels():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, (4000, 7))
+    true_temperature = 2.0
+    probabilities = softmax(logits / true_temperature)
+    labels = np.array([rng.choice(7, p=p) for p in probabilities])
+    fitted = fit_temperature(logits, logits, labels)
+    assert fitted == pytest.approx(true_temperature, rel=0.1)
+    calibrated = mirrored_softmax(logits, logits, fitted)
+    assert reliability(calibrated, labels)["ece"] < reliability(softmax(logits), labels)["ece"] / 2
+
+
+def test_expected_calibration_error_by_hand():
+    # Two bins used: four faces at 0.9 confidence with 3 right, one at 0.55 that is wrong.
+    probabilities = np.full((5, 7), 0.0)
+    probabilities[:4, 0], probabilities[:4, 1] = 0.9, 0.1
+    probabilities[4, 0], probabilities[4, 1] = 0.55, 0.45
+    labels = np.array([0, 0, 0, 1, 1])
+    report = reliability(probabilities, labels, bins=10)
+    assert report["ece"] == pytest.approx(4 / 5 * abs(0.75 - 0.9) + 1 / 5 * abs(0.0 - 0.55))
+    assert sum(b["count"] for b in report["bins"]) == 5
+
+
+@pytest.mark.parametrize("top, second, uncertain", [(0.83, 0.05, False), (0.45, 0.2, True), (0.52, 0.40, True),
+                                                    (0.70, 0.20, False)])
+def test_uncertain_rule(top, second, uncertain):
+    rest = (1 - top - second) / 5
+    scores = dict(zip(EMOTIONS, [top, second] + [rest] * 5))
+    assert is_uncertain(scores) is uncertain
