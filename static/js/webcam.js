@@ -438,10 +438,12 @@
       lastFrame = { width: result.width, height: result.height };
       visibleFaces = tracker.update(result.faces);
 
-      answerTimes.push(performance.now());
-      updateFps();
-      rttOutput.textContent = `${Math.round(roundTrip)} ms`;
-      serverOutput.textContent = `${Math.round(result.analysis_ms)} ms`;
+      if (!paused) { // an answer that arrives after Pause must not bring the meters back
+        answerTimes.push(performance.now());
+        updateFps();
+        rttOutput.textContent = `${Math.round(roundTrip)} ms`;
+        serverOutput.textContent = `${Math.round(result.analysis_ms)} ms`;
+      }
       drawOverlay();
       showFaces();
     }

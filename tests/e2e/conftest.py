@@ -70,3 +70,21 @@ def register(page, base_url: str, username: str, password: str) -> None:
     page.fill("#confirm", password)
     page.click("input[type=submit]")
     page.wait_for_url("**/analyze")
+
+
+def wait_until(page, expression: str, timeout_ms: int = 30_000, interval_ms: int = 100) -> None:
+    """Poll a JavaScript expression until it is truthy.
+
+    Playwright's ``wait_for_function`` re-evaluates its predicate with ``eval`` inside the page,
+    which the app's Content-Security-Policy (no 'unsafe-eval') forbids; ``page.evaluate`` goes
+    through the DevTools protocol and is allowed, so polling from here works under the policy.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        if page.evaluate(expression):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_ms} ms waiting for: {expression}")
+        page.wait_for_timeout(interval_ms)

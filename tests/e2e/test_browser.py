@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from tests import images
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -61,20 +61,22 @@ def test_register_login_upload_and_dashboard(live_server, page, tmp_path):
     )
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
     assert page.inner_text("#file-summary") == "1 file chosen"
-    assert page.inner_text("#previews") == "astronaut.jpg"
+    assert page.inner_text("#previews .file-name") == "astronaut.jpg"
+    assert page.get_attribute("#file-0", "data-state") == "ready"
     page.screenshot(path=str(ARTIFACTS / "01-upload.png"))
     page.click("#analyse-button")
-    page.wait_for_selector(".face-box")
-    assert page.locator(".face-box").count() == 1
-    assert "happy" in page.inner_text(".face-tag")
+    page.wait_for_url("**/analyses/*")  # the result has its own address
+    page.wait_for_selector(".face-card")
+    assert page.locator(".face-card").count() == 1
     assert "Face 1: happy" in page.inner_text(".face-card h3")
-    page.wait_for_function("Chart.getChart(document.querySelector('canvas.score-chart')) !== undefined")
+    assert "The photo was not kept." in page.inner_text(".result")  # keep-my-photos is off by default
+    wait_until(page, "Chart.getChart(document.querySelector('canvas.score-chart')) !== undefined")
     assert canvas_painted_pixels(page, "canvas.score-chart") > 500
     page.screenshot(path=str(ARTIFACTS / "02-result.png"), full_page=True)
 
     page.click("text=Open dashboard")
     page.wait_for_url("**/dashboard/")
-    page.wait_for_function("Chart.getChart(document.getElementById('timeline-chart')) !== undefined")
+    wait_until(page, "Chart.getChart(document.getElementById('timeline-chart')) !== undefined")
     assert canvas_painted_pixels(page, "#distribution-chart") > 500
     assert canvas_painted_pixels(page, "#timeline-chart") > 500
     assert "astronaut.jpg" in page.inner_text("table.history")

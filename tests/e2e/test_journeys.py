@@ -11,7 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests import images
-from tests.e2e.conftest import ARTIFACTS, browser_page, register
+from tests.e2e.conftest import ARTIFACTS, browser_page, register, wait_until
 from tests.e2e.test_webcam_browser import write_fake_camera_video
 
 pytestmark = pytest.mark.browser
@@ -202,7 +202,7 @@ def test_dashboard_history_at_both_sizes(live, size):
         register(page, base, f"dash{size}", "first ten minutes")
         session_id = add_history(app, user_id(app, f"dash{size}"), datetime.utcnow())
         page.goto(base + "/dashboard/")
-        page.wait_for_function("Chart.getChart(document.getElementById('timeline-chart')) !== undefined")
+        wait_until(page, "Chart.getChart(document.getElementById('timeline-chart')) !== undefined")
 
         # A minute of webcam is ONE row, which opens to its 60 seconds.
         assert page.locator(f"#webcam-session-{session_id}").count() == 1
@@ -313,7 +313,7 @@ def test_webcam_fits_the_screen_and_closes_the_session_when_frames_keep_failing(
         assert start["y"] + start["height"] <= VIEWPORTS[size]["height"], "Start camera is below the fold"
         assert_tap_targets(page, ".webcam-controls .button")
         page.click("#webcam-start")
-        page.wait_for_function("Number(document.getElementById('frame-counter').textContent) >= 3")
+        wait_until(page, "Number(document.getElementById('frame-counter').textContent) >= 3")
         video = page.locator("#webcam-video").bounding_box()
         assert video["y"] < VIEWPORTS[size]["height"], "the video starts below the fold"
         assert_no_horizontal_scroll(page)
@@ -321,10 +321,10 @@ def test_webcam_fits_the_screen_and_closes_the_session_when_frames_keep_failing(
 
         # The network breaks: the page retries, then stops and still closes the session.
         page.route("**/frames", lambda route: route.abort())
-        page.wait_for_function("document.getElementById('webcam').dataset.state === 'retrying'")
+        wait_until(page, "document.getElementById('webcam').dataset.state === 'retrying'")
         assert "Retrying" in page.inner_text("#webcam-message")
-        page.wait_for_function("document.getElementById('webcam').dataset.state === 'stopped'", timeout=20_000)
-        page.wait_for_function("document.getElementById('webcam-message').textContent.includes('session was closed')")
+        wait_until(page, "document.getElementById('webcam').dataset.state === 'stopped'", timeout_ms=20_000)
+        wait_until(page, "document.getElementById('webcam-message').textContent.includes('session was closed')")
         assert page.inner_text("#webcam-fps") == "–"
         assert page.evaluate("document.getElementById('webcam-video').srcObject === null")
 
@@ -354,7 +354,7 @@ def test_keep_my_photos_shows_the_photo_with_its_boxes(live):
         page.wait_for_selector(".face-box.placed")
         assert page.evaluate("document.querySelector('.annotated img').naturalWidth") == 512
         assert "happy" in page.inner_text(".face-tag")
-        page.wait_for_function("Chart.getChart(document.querySelector('canvas.score-chart')) !== undefined")
+        wait_until(page, "Chart.getChart(document.querySelector('canvas.score-chart')) !== undefined")
         assert_readable(page, ".face-tag, .chip, .badge")
         page.screenshot(path=str(ARTIFACTS / "journey-desktop-09-result-kept-photo.png"), full_page=True)
 

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, browser_page, register
+from tests.e2e.conftest import ARTIFACTS, browser_page, register, wait_until
 from tests.faces import astronaut_bgr
 
 pytestmark = pytest.mark.browser
@@ -62,13 +62,11 @@ def test_live_webcam_labels_the_astronaut_and_keeps_history(live_server, camera_
     assert page.is_disabled("#webcam-stop")
 
     page.click("#webcam-start")
-    page.wait_for_function(
-        "document.getElementById('webcam-overlay').dataset.labels.split(',').includes('happy')",
-        timeout=60_000,
-    )
+    wait_until(page, "document.getElementById('webcam-overlay').dataset.labels.split(',').includes('happy')",
+               timeout_ms=60_000)
     assert "happy" in page.inner_text("#webcam-faces")
     first = frame_count(page)
-    page.wait_for_function(f"Number(document.getElementById('frame-counter').textContent) >= {first + 5}")
+    wait_until(page, f"Number(document.getElementById('frame-counter').textContent) >= {first + 5}")
     assert page.inner_text("#webcam-fps") != "–"
     assert page.inner_text("#webcam-rtt").endswith("ms")
     happy_bar = page.get_attribute("#webcam-bars li[data-emotion=happy] .webcam-bar-fill", "style")
@@ -84,7 +82,7 @@ def test_live_webcam_labels_the_astronaut_and_keeps_history(live_server, camera_
     assert page.inner_text("#webcam-fps") == "–" and page.inner_text("#webcam-rtt") == "–"
     assert page.get_attribute("#webcam", "data-state") == "paused"
     page.click("#webcam-pause")  # resume
-    page.wait_for_function(f"Number(document.getElementById('frame-counter').textContent) > {paused_at}")
+    wait_until(page, f"Number(document.getElementById('frame-counter').textContent) > {paused_at}")
 
     with page.expect_download() as download_info:
         page.click("#webcam-snapshot")
@@ -143,7 +141,5 @@ def test_camera_errors_get_clear_messages(live_server, plain_page):
             error_name,
         )
         page.click("#webcam-start")
-        page.wait_for_function(
-            "text => document.getElementById('webcam-message').textContent.includes(text)", arg=expected
-        )
+        wait_until(page, f"document.getElementById('webcam-message').textContent.includes({expected!r})")
     page.screenshot(path=str(ARTIFACTS / "14-webcam-camera-busy.png"))
