@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from app.vision.classifier import DEFAULT_MODEL_PATH, EmotionClassifier
+from app.vision.confidence import is_uncertain
 from app.vision.preprocess import EMOTIONS
 from training.calibration import plot_reliability, reliability
 from training.data import VALIDATION_SPLIT_NAMES, DatasetError, load_or_exit
@@ -42,6 +43,7 @@ def evaluate_split(probabilities: np.ndarray, labels: np.ndarray, votes: np.ndar
     report = classification_report(labels, probabilities.argmax(1))
     report["calibration"] = reliability(probabilities, labels)
     report["ece"] = report["calibration"]["ece"]
+    report["uncertain"] = uncertain_share(probabilities, labels)
     if votes is not None:
         majority = majority_labels(votes)
         judged = majority >= 0
@@ -51,6 +53,15 @@ def evaluate_split(probabilities: np.ndarray, labels: np.ndarray, votes: np.ndar
         ferplus["left_out"] = int((~judged).sum())
         report["ferplus"] = ferplus
     return report
+
+
+def uncertain_share(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    """How often the product's uncertain flag is raised, and how right the model is with and without it."""
+    flagged = np.array([is_uncertain(dict(zip(EMOTIONS, p))) for p in probabilities], dtype=bool)
+    correct = probabilities.argmax(1) == labels
+    return {"share_flagged": float(flagged.mean()),
+            "accuracy_flagged": float(correct[flagged].mean()) if flagged.any() else None,
+            "accuracy_not_flagged": float(correct[~flagged].mean()) if (~flagged).any() else None}
 
 
 def evaluate_splits(classifier: EmotionClassifier, splits: dict, votes: dict | None = None) -> dict[str, dict]:
@@ -101,9 +112,13 @@ def plot_confusion_matrix(report: dict, title: str, path: Path) -> None:
 def markdown_report(model: str, data: str, reports: dict[str, dict]) -> str:
     lines = [f"# Evaluation of `{model}`", "", f"Data: `{data}`", ""]
     for name, report in reports.items():
+        flags = report["uncertain"]
         lines += [f"## {name} (n = {report['n']})", "", "Against the FER2013 labels: "
                   f"accuracy **{report['accuracy']:.2%}**, macro-F1 **{report['macro_f1']:.3f}**, "
-                  f"ECE **{report['ece']:.3f}**", ""]
+                  f"ECE **{report['ece']:.3f}**", "",
+                  f"Marked uncertain: {flags['share_flagged']:.1%} of faces, right on "
+                  f"{flags['accuracy_flagged'] or 0:.1%} of them; the others right on "
+                  f"{flags['accuracy_not_flagged'] or 0:.1%}.", ""]
         ferplus = report.get("ferplus")
         if ferplus:
             lines += [f"Against the FER+ majority (n = {ferplus['n']}, {ferplus['left_out']} left out): "
