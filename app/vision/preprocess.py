@@ -12,6 +12,7 @@ import numpy as np
 
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 FACE_SIZE = 48
+INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)  # one face as the network takes it: channels last
 # FER2013 faces are centred at 48x48 and scaled to [0, 1]; the network then
 # sees values centred on zero, which keeps early layers well conditioned.
 PIXEL_MEAN = 0.5
