@@ -36,7 +36,7 @@ def main() -> int:
     detector = FaceDetector(score_threshold=0.3)
     faces, empty = face_pictures(), no_face_images()
     for preset_name, preset in (("video", VIDEO_SEARCH), ("photo", PHOTO_SEARCH)):
-        search = SearchSettings(preset.max_side, preset.score_threshold, preset.min_face)
+        search = SearchSettings(preset.max_side, preset.score_threshold, preset.min_face, preset.keep_detector)
         weakest_face, weakest_name = 1.0, ""
         for name, picture in faces.items():
             if preset is VIDEO_SEARCH and name == "group photo":

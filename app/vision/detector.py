@@ -12,8 +12,11 @@ the small faces of a group photo, in tens of milliseconds).
 
 Thread safety: ``cv2.FaceDetectorYN`` keeps its input size and buffers in the
 object, so one object must never run in two threads at once. ``FaceDetector``
-therefore holds one YuNet per thread (``threading.local``); a detector object
-can be shared freely between the threads of a web worker.
+therefore holds one YuNet per thread (``threading.local``) for webcam frames,
+and builds a fresh one for each photo (2-6 ms): YuNet keeps buffers sized for
+the largest picture it has seen, about 40 MB at 1024 px, which a long-lived
+per-thread object would hold for ever. A detector object can be shared freely
+between the threads of a web worker.
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ class SearchSettings:
     max_side: int  # the image is shrunk to this longest side before the search
     score_threshold: float  # YuNet score below which a candidate is not a face
     min_face: int = 12  # smallest face side kept, in pixels of the shrunk image (YuNet's own floor is ~10)
+    keep_detector: bool = True  # reuse this thread's YuNet (small, frequent searches) or build one per call
 
 
 # Thresholds tuned with ``python benchmarks/tune_detector.py`` on the test images of
@@ -46,7 +50,7 @@ class SearchSettings:
 # 0.76 (a larger search sees more face-like detail in clutter, hence the higher photo
 # threshold). YuNet's demo default, 0.9, would miss tilted and 3/4-view faces.
 VIDEO_SEARCH = SearchSettings(max_side=320, score_threshold=0.7)
-PHOTO_SEARCH = SearchSettings(max_side=1024, score_threshold=0.8)
+PHOTO_SEARCH = SearchSettings(max_side=1024, score_threshold=0.8, keep_detector=False)
 
 
 @dataclass(frozen=True)
@@ -69,13 +73,14 @@ class FaceDetector:
         self._local = threading.local()
         self._yunet(1, 1, 0.5)  # fail at start-up, not on the first request, if the file is unusable
 
-    def _yunet(self, width: int, height: int, score_threshold: float) -> cv2.FaceDetectorYN:
-        """This thread's own YuNet, set up for the image about to be searched."""
-        yunet = getattr(self._local, "yunet", None)
+    def _yunet(self, width: int, height: int, score_threshold: float, keep: bool = True) -> cv2.FaceDetectorYN:
+        """A YuNet set up for the image about to be searched: this thread's own, or a new one."""
+        yunet = getattr(self._local, "yunet", None) if keep else None
         if yunet is None:
             yunet = cv2.FaceDetectorYN.create(self.model_file, "", (width, height), score_threshold,
                                               NMS_THRESHOLD, MAX_FACES * 10)
-            self._local.yunet = yunet
+            if keep:
+                self._local.yunet = yunet
         else:
             yunet.setInputSize((width, height))
             yunet.setScoreThreshold(score_threshold)
@@ -88,7 +93,7 @@ class FaceDetector:
         small = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         height, width = small.shape[:2]
         threshold = self.score_threshold if self.score_threshold is not None else search.score_threshold
-        _, found = self._yunet(width, height, threshold).detect(small)
+        _, found = self._yunet(width, height, threshold, search.keep_detector).detect(small)
         if found is None:
             return []
         detections = [to_detection(row, scale, bgr.shape) for row in found
