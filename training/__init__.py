@@ -1,1 +1,1 @@
-"""Training, evaluation and export of the emotion model (needs PyTorch; the web app does not)."""
+"""Training, evaluation and export of the emotion model (TensorFlow / Keras; the web app never imports it)."""
