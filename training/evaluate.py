@@ -35,7 +35,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--model", default=str(DEFAULT_MODEL_PATH), help="ONNX model (default: the bundled one)")
     parser.add_argument("--votes", help="FER+ votes .npz aligned with --data: adds the FER+ majority metrics")
     parser.add_argument("--json", required=True, help="where to write the JSON report")
+    parser.add_argument("--card", help="also write the About page's summary here (models/model_card.json)")
+    parser.add_argument("--calibration", help="calibration.json of the model, for the card's temperature")
     return parser.parse_args(argv)
+
+
+def model_card(report: dict, split: str, calibration: str | None) -> dict:
+    """The summary the app's About page shows: both metrics per class, calibration, the split."""
+    def scores(part: dict) -> dict:
+        return {"accuracy": part["accuracy"], "macro_f1": part["macro_f1"], "n": part["n"], "ece": part["ece"],
+                "per_class": {name: {key: round(value, 4) for key, value in m.items() if key != "support"}
+                              for name, m in part["per_class"].items()}}
+
+    temperature = json.loads(Path(calibration).read_text())["temperature"] if calibration else None
+    return {"split": split, "fer2013": scores(report),
+            "ferplus": scores(report["ferplus"]) if "ferplus" in report else None,
+            "ece": report["ece"], "temperature": temperature, "uncertain": report["uncertain"]}
 
 
 def evaluate_split(probabilities: np.ndarray, labels: np.ndarray, votes: np.ndarray | None) -> dict:
@@ -163,6 +178,8 @@ def main(argv=None) -> int:
                      f"ECE {plus['ece']:.4f}  n {plus['n']}")
         print(line)
     (json_path.parent / "report.md").write_text(markdown_report(args.model, args.data, reports))
+    if args.card:
+        Path(args.card).write_text(json.dumps(model_card(reports[main_split], main_split, args.calibration), indent=2) + "\n")
     return 0
 
 
