@@ -1,7 +1,7 @@
 """Validate uploaded images, analyse them in memory and store only the results."""
 import base64
 import binascii
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 from werkzeug.datastructures import FileStorage
@@ -40,21 +40,11 @@ class DecodedImage:
 
 
 @dataclass
-class AnalysedImage:
-    analysis: Analysis
-    image: object = field(repr=False)
-
-    def preview_data_url(self) -> str:
-        return preview_data_url(self.image)
-
-
-@dataclass
 class FileOutcome:
     """What became of one sent file: its stored analysis, or the reason it was refused."""
 
     filename: str
     analysis: Analysis | None = None
-    image: object = field(default=None, repr=False)
     error: str | None = None
     status: int = 200
 
@@ -114,11 +104,6 @@ def decode_upload(upload: ImageUpload, max_pixels: int) -> DecodedImage:
     return DecodedImage(filename=name[:255], image=image)
 
 
-def decode_uploads(uploads: list[ImageUpload], max_pixels: int) -> list[DecodedImage]:
-    """Decode every image; the first bad one raises (for callers that want all or nothing)."""
-    return [decode_upload(upload, max_pixels) for upload in uploads]
-
-
 def analyse_uploads(user: User, uploads: list[ImageUpload], max_pixels: int,
                     source: str = "upload") -> list[FileOutcome]:
     """Analyse and store every good file; each bad file gets its own message. One commit."""
@@ -130,7 +115,7 @@ def analyse_uploads(user: User, uploads: list[ImageUpload], max_pixels: int,
             outcomes.append(FileOutcome(filename=upload.filename, error=error.message, status=error.status))
             continue
         analysis = build_analysis(user, decoded, source)
-        outcomes.append(FileOutcome(filename=upload.filename, analysis=analysis, image=decoded.image))
+        outcomes.append(FileOutcome(filename=upload.filename, analysis=analysis))
     if any(outcome.ok for outcome in outcomes):
         db.session.commit()
     return outcomes
@@ -153,13 +138,6 @@ def build_analysis(user: User, decoded: DecodedImage, source: str) -> Analysis:
             analysis.photo = AnalysisPhoto(jpeg=jpeg, width=photo_width, height=photo_height)
     db.session.add(analysis)
     return analysis
-
-
-def analyse_and_store(user: User, images: list[DecodedImage], source: str = "upload") -> list[AnalysedImage]:
-    results = [AnalysedImage(analysis=build_analysis(user, decoded, source), image=decoded.image)
-               for decoded in images]
-    db.session.commit()
-    return results
 
 
 def face_result_from(face, index: int) -> FaceResult:
@@ -187,12 +165,6 @@ def downscaled_jpeg(image) -> tuple[bytes, int, int]:
     if not ok:
         return b"", 0, 0
     return jpeg.tobytes(), int(image.shape[1]), int(image.shape[0])
-
-
-def preview_data_url(image) -> str:
-    """A downscaled JPEG of the analysed picture, embedded in the page (nothing is stored)."""
-    jpeg, _, _ = downscaled_jpeg(image)
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii") if jpeg else ""
 
 
 def set_keep_photos(user: User, keep: bool) -> None:

@@ -53,6 +53,6 @@ def export_csv():
 @bp.get("/export.json")
 @login_required
 def export_json():
-    response = jsonify(analyses_to_json(current_user, all_analyses(current_user.id)))
+    response = jsonify(analyses_to_json(current_user, all_analyses(current_user.id, with_photos=True)))
     response.headers["Content-Disposition"] = 'attachment; filename="emotion-history.json"'
     return response

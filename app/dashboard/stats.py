@@ -221,22 +221,13 @@ def history_page(user_id: int, date_range: DateRange, page: int = 1,
     return HistoryPage(result, page, pages, total)
 
 
-def recent_analyses(user_id: int, date_range: DateRange, limit: int = 50) -> list[Analysis]:
-    query = date_range.apply(
-        select(Analysis)
-        .where(Analysis.user_id == user_id)
-        .options(selectinload(Analysis.faces))
-        .order_by(Analysis.created_at.desc(), Analysis.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
-
-
-def all_analyses(user_id: int) -> list[Analysis]:
+def all_analyses(user_id: int, with_photos: bool = False) -> list[Analysis]:
+    """Everything the user stored, oldest first; ``with_photos`` loads the kept photos too."""
+    options = [selectinload(Analysis.faces)] + ([selectinload(Analysis.photo)] if with_photos else [])
     query = (
         select(Analysis)
         .where(Analysis.user_id == user_id)
-        .options(selectinload(Analysis.faces), selectinload(Analysis.photo))
+        .options(*options)
         .order_by(Analysis.created_at, Analysis.id)
     )
     return list(db.session.scalars(query))
