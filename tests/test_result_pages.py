@@ -136,6 +136,8 @@ def test_uncertain_faces_get_the_badge_and_its_rule(client, auth, app):
     assert UNCERTAIN_RULE.replace("'", "&#39;") in html or UNCERTAIN_RULE in html
     assert "Uncertain: happy (40%) is only a little ahead of surprise (35%)" in html
     assert client.get(f"/api/analyses/{analysis_id}").get_json()["faces"][0]["uncertain"] is True
+    dashboard = client.get("/dashboard/").get_data(as_text=True)
+    assert 'happy 40%<span aria-hidden="true"> ?</span><span class="visually-hidden"> (uncertain)</span>' in dashboard
 
 
 def test_about_page_reads_the_model_card(client, app, tmp_path):
