@@ -152,6 +152,20 @@ def test_about_page_reads_the_model_card(client, app, tmp_path):
     assert UNCERTAIN_RULE in html.replace("&#39;", "'")
 
 
+def test_about_page_shows_what_the_evaluation_writes(make_app, tmp_path):
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({
+        "split": "PublicTest", "ece": 0.021, "temperature": 1.3, "uncertain": {"share": 0.2},
+        "fer2013": {"accuracy": 0.7, "macro_f1": 0.66, "n": 3589, "ece": 0.02,
+                    "per_class": {"happy": {"precision": 0.9, "recall": 0.88, "f1": 0.89}}},
+        "ferplus": {"accuracy": 0.8123, "macro_f1": 0.6, "n": 3500, "ece": 0.03, "per_class": {}},
+    }))
+    html = make_app(MODEL_CARD_PATH=str(card)).test_client().get("/about").get_data(as_text=True)
+    assert "70.0 %</strong> of 3,589 faces" in html
+    assert "FER+" in html and "81.2 %" in html
+    assert "T = 1.30" in html and "0.021" in html
+
+
 def test_about_page_without_a_model_card_still_explains(make_app, tmp_path):
     app = make_app(MODEL_CARD_PATH=str(tmp_path / "missing.json"))
     html = app.test_client().get("/about").get_data(as_text=True)

@@ -32,6 +32,7 @@ class DatasetScores:
     accuracy: float | None
     macro_f1: float | None
     per_class: list[ClassScores] = field(default_factory=list)
+    faces: int | None = None  # how many test faces the numbers come from
 
 
 @dataclass
@@ -62,7 +63,9 @@ def _dataset(key: str, raw) -> DatasetScores | None:
         if isinstance(scores, dict):
             per_class.append(ClassScores(emotion, _number(scores.get("precision")),
                                          _number(scores.get("recall")), _number(scores.get("f1"))))
-    scores = DatasetScores(key, DATASETS[key], _number(raw.get("accuracy")), _number(raw.get("macro_f1")), per_class)
+    faces = _number(raw.get("n"))
+    scores = DatasetScores(key, DATASETS[key], _number(raw.get("accuracy")), _number(raw.get("macro_f1")), per_class,
+                           int(faces) if faces is not None and faces > 0 else None)
     if scores.accuracy is None and scores.macro_f1 is None and not per_class:
         return None
     return scores
