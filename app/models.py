@@ -115,8 +115,11 @@ class WebcamSession(db.Model):
     frames_analysed: Mapped[int] = mapped_column(default=0)
 
     user: Mapped[User] = relationship(back_populates="webcam_sessions")
+    # delete-orphan: deleting a session whose seconds are loaded deletes them too (without it the
+    # ORM would set their webcam_session_id to NULL instead of letting ON DELETE CASCADE act).
     seconds: Mapped[list["Analysis"]] = relationship(
-        back_populates="webcam_session", passive_deletes=True, order_by="Analysis.created_at"
+        back_populates="webcam_session", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Analysis.created_at",
     )
 
 
@@ -179,6 +182,22 @@ class AnalysisPhoto(db.Model):
     height: Mapped[int]
 
     analysis: Mapped[Analysis] = relationship(back_populates="photo")
+
+
+class DeletedItem(db.Model):
+    """What a delete removed, kept for a few minutes so that the owner can undo it.
+
+    ``payload`` is JSON (the analysis or webcam session with its faces and seconds, ids included);
+    ``photo`` the kept JPEG, if any. Restoring writes the same rows back; old items are purged."""
+
+    __tablename__ = "deleted_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "analysis" or "webcam_session"
+    payload: Mapped[str] = mapped_column(db.Text)
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    deleted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class FaceResult(db.Model):

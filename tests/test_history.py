@@ -124,3 +124,68 @@ def test_someone_elses_sessions_and_photos_stay_hidden(client, auth, app):
     assert f"webcam-session-{session_id}" not in html
     assert client.get(f"/analyses/{seconds[0]}").status_code == 404
     assert client.get(f"/analyses/batch?ids={seconds[0]},{seconds[1]}").status_code == 404
+
+
+def test_undo_puts_a_deleted_analysis_back_with_its_id_faces_and_photo(client, auth, app):
+    from app.models import AnalysisPhoto, DeletedItem
+
+    user_id = auth.signup_and_login()
+    analysis_id = add_analysis(app, user_id, ["happy", "sad"], datetime(2026, 4, 1, 8), filename="back.jpg")
+    with app.app_context():
+        db.session.add(AnalysisPhoto(analysis_id=analysis_id, jpeg=b"\xff\xd8photo", width=96, height=72))
+        db.session.commit()
+    client.post(f"/analyses/{analysis_id}/delete", data={"next": "/dashboard/?bucket=week"})
+    html = client.get("/dashboard/?bucket=week").get_data(as_text=True)
+    assert "You can undo this for 10 minutes." in html and "back.jpg" not in html
+    item_id = int(html.split('action="/dashboard/undo/')[1].split('"')[0])
+    # Only once, and only on the page right after the delete.
+    assert "You can undo this" not in client.get("/dashboard/").get_data(as_text=True)
+
+    response = client.post(f"/dashboard/undo/{item_id}", data={"next": "/dashboard/?bucket=week"})
+    assert response.headers["Location"] == "/dashboard/?bucket=week"
+    assert "Analysis restored." in client.get("/dashboard/").get_data(as_text=True)
+    restored = client.get(f"/api/analyses/{analysis_id}").get_json()
+    assert restored["filename"] == "back.jpg" and [f["label"] for f in restored["faces"]] == ["happy", "sad"]
+    assert client.get(f"/analyses/{analysis_id}/photo.jpg").data == b"\xff\xd8photo"
+    with app.app_context():
+        assert db.session.query(DeletedItem).count() == 0
+
+    client.post(f"/dashboard/undo/{item_id}")
+    assert "nothing to undo" in client.get("/dashboard/").get_data(as_text=True)
+
+
+def test_undo_a_webcam_session_and_its_limits(client, auth, app):
+    from app.dashboard import undo as undo_module
+    from app.models import DeletedItem
+
+    owner = auth.signup_and_login("owner")
+    session_id, seconds = add_session(app, owner, datetime(2026, 4, 1, 9), 5)
+    client.post(f"/webcam/sessions/{session_id}/delete")
+    with app.app_context():
+        item_id = db.session.query(DeletedItem.id).scalar()
+        assert db.session.get(WebcamSession, session_id) is None
+        assert db.session.query(Analysis).count() == 0  # its seconds went with it, none orphaned
+
+    auth.logout()
+    auth.signup_and_login("other")
+    client.post(f"/dashboard/undo/{item_id}")
+    assert "nothing to undo" in client.get("/dashboard/").get_data(as_text=True)
+    auth.logout()
+    auth.login("owner")
+
+    client.post(f"/dashboard/undo/{item_id}")
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert "Webcam session restored." in html and "5 seconds with faces" in html
+    assert client.get(f"/analyses/{seconds[-1]}").status_code == 200
+
+    # After the window the copy is gone for good.
+    client.post(f"/webcam/sessions/{session_id}/delete")
+    with app.app_context():
+        item_id = db.session.query(DeletedItem.id).scalar()
+        later = datetime.utcnow() + timedelta(minutes=undo_module.UNDO_MINUTES + 1)
+        try:
+            undo_module.undo(owner, item_id, now=later)
+        except undo_module.UndoError:
+            pass
+        else:
+            raise AssertionError("an expired delete was undone")

@@ -55,6 +55,7 @@ def test_upgrade_keeps_existing_rows_and_adds_the_photo_setting(tmp_path, monkey
                 assert connection.execute(text("SELECT label FROM face_results")).scalar() == "happy"
                 assert connection.execute(text("SELECT frames_analysed FROM webcam_sessions")).scalar() == 30
                 assert connection.execute(text("SELECT count(*) FROM analysis_photos")).scalar() == 0
+                assert connection.execute(text("SELECT count(*) FROM deleted_items")).scalar() == 0
                 # A kept photo goes with its analysis (ON DELETE CASCADE).
                 connection.execute(text(
                     "INSERT INTO analysis_photos (analysis_id, jpeg, width, height) VALUES (1, :jpeg, 64, 48)"),
@@ -68,13 +69,13 @@ def test_upgrade_keeps_existing_rows_and_adds_the_photo_setting(tmp_path, monkey
 
             downgrade(directory="migrations", revision=PREVIOUS)
             with db.engine.begin() as connection:
-                assert "analysis_photos" not in inspect(connection).get_table_names()
+                assert not {"analysis_photos", "deleted_items"} & set(inspect(connection).get_table_names())
                 assert "keep_photos" not in {c["name"] for c in inspect(connection).get_columns("users")}
                 assert connection.execute(text("SELECT username FROM users")).scalar() == "old"
                 assert connection.execute(text("SELECT count(*) FROM analyses")).scalar() == 1
         finally:
             db.drop_all()
             with db.engine.begin() as connection:
-                for table in ("analysis_photos", "user_sessions", "login_failures", "alembic_version"):
+                for table in ("deleted_items", "analysis_photos", "user_sessions", "login_failures", "alembic_version"):
                     connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
             db.engine.dispose()

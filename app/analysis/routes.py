@@ -3,7 +3,7 @@
 Uploading follows Post/Redirect/Get: the POST stores the results and redirects to the page of
 the one analysis (or of the batch), so reloading a result page never uploads again.
 """
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.analysis import bp
@@ -18,6 +18,7 @@ from app.analysis.service import (
     uploads_from_files,
 )
 from app.auth.routes import safe_next_url
+from app.dashboard.undo import keep_for_undo
 from app.inputs import is_row_id
 
 MAX_BATCH_IDS = 100
@@ -87,6 +88,7 @@ def photo(analysis_id: int):
 @login_required
 def delete(analysis_id: int):
     analysis = owned_analysis_or_404(analysis_id)
+    session["undo"] = keep_for_undo(analysis)
     delete_analysis(analysis)
     flash("Analysis deleted.", "success")
     return redirect(safe_next_url(request.form.get("next")) or url_for("dashboard.index"))

@@ -1,11 +1,13 @@
 from urllib.parse import unquote
 
-from flask import Response, jsonify, render_template, request
+from flask import Response, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.dashboard import bp
 from app.dashboard.export import analyses_to_csv, analyses_to_json
+from app.auth.routes import safe_next_url
 from app.dashboard.stats import DateRange, all_analyses, history_page, summary, zone_from
+from app.dashboard.undo import UNDO_MINUTES, UndoError, latest_undo, undo
 
 
 def date_range_from_request() -> DateRange:
@@ -29,7 +31,22 @@ def index():
         date_range=date_range,
         filters=filters,
         here=request.full_path if request.query_string else request.path,
+        undo_item=latest_undo(current_user.id, session.pop("undo", None)),
+        undo_minutes=UNDO_MINUTES,
     )
+
+
+@bp.post("/undo/<int:item_id>")
+@login_required
+def undo_delete(item_id: int):
+    """Put back what the last delete removed (within UNDO_MINUTES)."""
+    try:
+        kind = undo(current_user.id, item_id)
+    except UndoError as error:
+        flash(str(error), "error")
+    else:
+        flash("Webcam session restored." if kind == "webcam_session" else "Analysis restored.", "success")
+    return redirect(safe_next_url(request.form.get("next")) or url_for("dashboard.index"))
 
 
 @bp.get("/data.json")

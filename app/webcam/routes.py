@@ -111,7 +111,13 @@ def show(session_id: int):
 @bp.post("/webcam/sessions/<int:session_id>/delete")
 @login_required
 def delete(session_id: int):
-    delete_session(owned_session_or_404(session_id))
+    from flask import session as cookie_session
+
+    from app.dashboard.undo import keep_for_undo
+
+    webcam_session = owned_session_or_404(session_id)
+    cookie_session["undo"] = keep_for_undo(webcam_session)
+    delete_session(webcam_session)
     flash("Webcam session deleted.", "success")
     from app.auth.routes import safe_next_url
 

@@ -1,8 +1,10 @@
-"""keep-my-photos setting on users, analysis_photos table for the kept copies
+"""keep-my-photos setting on users, analysis_photos table for the kept copies, deleted_items for undo
 
 Revision ID: c7e8f9a0b1d2
 Revises: b1d2e3f4a5c6
 Create Date: 2026-11-23 19:50:00
+
+``deleted_items`` holds what a delete removed for a few minutes, so that it can be undone.
 
 Existing users get keep_photos = false (the server default), so nothing changes for them until
 they turn the setting on; existing analyses simply have no photo.
@@ -32,8 +34,23 @@ def upgrade():
     sa.ForeignKeyConstraint(['analysis_id'], ['analyses.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('analysis_id')
     )
+    op.create_table('deleted_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('photo', sa.LargeBinary(), nullable=True),
+    sa.Column('deleted_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_deleted_items_user_id'), 'deleted_items', ['user_id'], unique=False)
+    op.create_index(op.f('ix_deleted_items_deleted_at'), 'deleted_items', ['deleted_at'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_deleted_items_deleted_at'), table_name='deleted_items')
+    op.drop_index(op.f('ix_deleted_items_user_id'), table_name='deleted_items')
+    op.drop_table('deleted_items')
     op.drop_table('analysis_photos')
     op.drop_column('users', 'keep_photos')  # SQLite >= 3.35 drops a column in place

@@ -262,6 +262,11 @@ def test_dashboard_history_at_both_sizes(live, size):
         assert "Analysis deleted." in page.inner_text(".flashes")
         assert count_analyses(app) == before - 1
         assert page.locator("#filter-bucket").input_value() == "week"
+        # ... and offers to undo it.
+        page.click("#undo-button")
+        page.wait_for_selector("text=Analysis restored.")
+        assert count_analyses(app) == before
+        assert "preset=30d" in page.url
 
 
 @pytest.mark.parametrize("size", VIEWPORTS)
