@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from app.analysis.engine import get_analyzer
 from app.extensions import limiter
 from app.vision import VIDEO_SEARCH
+from app.vision.confidence import MIN_CONFIDENCE, MIN_MARGIN
 from app.webcam import bp
 from app.webcam.frames import FrameError, FrameLimits, check_frame_headers, decode_frame
 from app.webcam.sessions import (
@@ -57,7 +58,8 @@ def owned_session_or_404(session_id: int):
 @bp.get("/webcam")
 @login_required
 def page():
-    return render_template("webcam/index.html", frame_side=FRAME_SIDE)
+    return render_template("webcam/index.html", frame_side=FRAME_SIDE,
+                           uncertain_rule={"min_confidence": MIN_CONFIDENCE, "min_margin": MIN_MARGIN})
 
 
 @bp.post("/api/webcam/sessions")

@@ -48,6 +48,15 @@
     return Math.hypot(a.x + a.w / 2 - (b.x + b.w / 2), a.y + a.h / 2 - (b.y + b.h / 2));
   }
 
+  // The server's rule for an uncertain face (app/vision/confidence.py), applied to the smoothed
+  // scores; the page passes its two numbers in data attributes so there is one rule, not two.
+  function isUncertain(scores, rule) {
+    const ranked = Object.values(scores).sort((a, b) => b - a);
+    const top = ranked[0] || 0;
+    const runnerUp = ranked[1] || 0;
+    return top < rule.minConfidence || top - runnerUp < rule.minMargin;
+  }
+
   function topLabel(scores) {
     let best = null;
     for (const [emotion, score] of Object.entries(scores)) {
@@ -57,9 +66,10 @@
   }
 
   class FaceTracker {
-    constructor() {
+    constructor(rule) {
       this.tracks = [];
       this.nextId = 1;
+      this.rule = rule;
     }
 
     reset() {
@@ -109,7 +119,8 @@
         .filter((track) => track.missed === 0)
         .map((track) => {
           const label = topLabel(track.scores);
-          return { id: track.id, box: track.box, scores: track.scores, label, confidence: track.scores[label] };
+          return { id: track.id, box: track.box, scores: track.scores, label, confidence: track.scores[label],
+                   uncertain: isUncertain(track.scores, this.rule) };
         })
         .sort((a, b) => b.box.w * b.box.h - a.box.w * a.box.h);
     }
@@ -160,7 +171,10 @@
     const largestEmpty = document.getElementById("webcam-largest-empty");
     const snapshotLink = document.getElementById("webcam-snapshot-link");
     const captureCanvas = document.createElement("canvas");
-    const tracker = new FaceTracker();
+    const tracker = new FaceTracker({
+      minConfidence: Number(root.dataset.minConfidence) || 0.5,
+      minMargin: Number(root.dataset.minMargin) || 0.15,
+    });
 
     let stream = null;
     let sessionId = null;
@@ -462,7 +476,7 @@
         const h = face.box.h * scale;
         context.strokeStyle = color;
         context.strokeRect(x, y, w, h);
-        const text = `${face.label} ${Math.round(face.confidence * 100)}%`;
+        const text = `${face.label} ${Math.round(face.confidence * 100)}%${face.uncertain ? " ?" : ""}`;
         const padding = 4 * lineWidth / 3;
         const textHeight = parseInt(context.font.match(/(\d+)px/)[1], 10);
         const labelWidth = context.measureText(text).width + 2 * padding;
@@ -506,7 +520,9 @@
           item.className = `emotion-${face.label}`;
           const dot = document.createElement("span");
           dot.className = `dot emotion-${face.label}`;
-          item.append(dot, `Face ${index + 1}: ${face.label} ${Math.round(face.confidence * 100)}%`);
+          item.dataset.uncertain = String(face.uncertain);
+          item.append(dot, `Face ${index + 1}: ${face.label} ${Math.round(face.confidence * 100)}%`
+            + (face.uncertain ? " (uncertain)" : ""));
           return item;
         })
       );

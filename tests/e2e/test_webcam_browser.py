@@ -65,6 +65,9 @@ def test_live_webcam_labels_the_astronaut_and_keeps_history(live_server, camera_
     wait_until(page, "document.getElementById('webcam-overlay').dataset.labels.split(',').includes('happy')",
                timeout_ms=60_000)
     assert "happy" in page.inner_text("#webcam-faces")
+    # The server's uncertain rule, applied in the page to the smoothed scores: the astronaut's
+    # clear smile is not uncertain, and the page says so for each face it lists.
+    assert page.get_attribute("#webcam-faces li", "data-uncertain") == "false"
     first = frame_count(page)
     wait_until(page, f"Number(document.getElementById('frame-counter').textContent) >= {first + 5}")
     assert page.inner_text("#webcam-fps") != "–"
