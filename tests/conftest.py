@@ -70,6 +70,28 @@ def make_app(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def empty_database(tmp_path, monkeypatch):
+    """An app whose database holds no tables at all (not even alembic_version), for tests that
+    run the migrations themselves; yielded inside its app context. Afterwards every table the
+    models or the migrations may have made is dropped."""
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(settings_for_test(tmp_path))
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        try:
+            yield app
+        finally:
+            db.session.rollback()
+            db.drop_all()
+            with db.engine.begin() as connection:
+                for table in ("deleted_items", "analysis_photos", "user_sessions", "login_failures", "alembic_version"):
+                    connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
+            db.engine.dispose()
+
+
+@pytest.fixture
 def app(make_app):
     return make_app()
 

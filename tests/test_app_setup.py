@@ -70,28 +70,16 @@ def test_default_database_is_sqlite_in_wal_mode(tmp_path, monkeypatch):
         db.engine.dispose()
 
 
-def test_migrations_build_the_same_schema_as_the_models(tmp_path, monkeypatch):
+def test_migrations_build_the_same_schema_as_the_models(empty_database):
     """`flask db upgrade` on an empty database (SQLite, or PostgreSQL in CI) matches the models."""
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(settings_for_test(tmp_path))
-    with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        try:
-            upgrade(directory="migrations")
-            tables = set(inspect(db.engine).get_table_names())
-            assert {"users", "analyses", "face_results", "webcam_sessions", "alembic_version"} <= tables
-            index_names = {ix["name"] for ix in inspect(db.engine).get_indexes("analyses")}
-            assert "ix_analyses_user_id_created_at" in index_names
-            with db.engine.connect() as connection:
-                differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
-            assert differences == []
-        finally:
-            db.drop_all()
-            with db.engine.begin() as connection:
-                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.engine.dispose()
+    upgrade(directory="migrations")
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"users", "analyses", "face_results", "webcam_sessions", "alembic_version"} <= tables
+    index_names = {ix["name"] for ix in inspect(db.engine).get_indexes("analyses")}
+    assert "ix_analyses_user_id_created_at" in index_names
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="runs in the PostgreSQL pass (TEST_DATABASE_URL set)")
