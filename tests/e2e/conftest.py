@@ -23,14 +23,22 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server(make_app):
+def live(make_app):
+    """(base URL, app): a live server whose database the test can also fill directly."""
     app = make_app(WTF_CSRF_ENABLED=True)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield f"http://127.0.0.1:{server.server_port}", app
     server.shutdown()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(live):
+    """The base URL of a live server, for tests that only use the browser."""
+    base_url, _app = live
+    return base_url
 
 
 @contextmanager

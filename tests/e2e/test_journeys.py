@@ -4,11 +4,9 @@ stores nothing new), a mixed batch, the dashboard with a minute of webcam as one
 presets, confirmation before deleting, readable colours, no sideways scrolling on a phone, the
 About page, error pages, and the webcam's failure states. Screenshots go to test-artifacts/."""
 import base64
-import threading
 from datetime import datetime, timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests import images
 from tests.e2e.conftest import ARTIFACTS, browser_page, register, wait_until
@@ -36,18 +34,6 @@ CONTRASTS_JS = """selector => {
     return { text: element.textContent.trim().slice(0, 40), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
   });
 }"""
-
-
-@pytest.fixture
-def live(make_app):
-    """(base URL, app): a live server whose database the test can also fill directly."""
-    app = make_app(WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def count_analyses(app) -> int:
