@@ -21,15 +21,16 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def mirrored_softmax(logits: np.ndarray, mirrored_logits: np.ndarray, temperature: float) -> np.ndarray:
-    """What the served graph computes: tempered softmax of the face and of its mirror, averaged."""
-    return (softmax(logits / temperature) + softmax(mirrored_logits / temperature)) / 2
+def averaged_softmax(logit_sets: list[np.ndarray], temperature: float) -> np.ndarray:
+    """What the served graph computes: the tempered softmax of each logit set (one per network
+    and view), averaged."""
+    return sum(softmax(logits / temperature) for logits in logit_sets) / len(logit_sets)
 
 
-def fit_temperature(logits: np.ndarray, mirrored_logits: np.ndarray, labels: np.ndarray) -> float:
+def fit_temperature(logit_sets: list[np.ndarray], labels: np.ndarray) -> float:
     """The T in [0.25, 5] with the lowest NLL, by golden-section search on log T (NLL is unimodal there)."""
     def nll(log_t: float) -> float:
-        probabilities = mirrored_softmax(logits, mirrored_logits, float(np.exp(log_t)))
+        probabilities = averaged_softmax(logit_sets, float(np.exp(log_t)))
         return float(-np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, None)).mean())
 
     low, high = np.log(0.25), np.log(5.0)

@@ -1,19 +1,25 @@
-"""Calibrate a trained network and export the files the web process runs.
+"""Calibrate trained networks and export the files the web process runs.
 
-    python -m training.export --run runs/main --data ../shared/data/fer2013_trainval.npz \
-        --votes ../shared/data/ferplus_votes_trainval.npz
+    python -m training.export --data ../shared/data/fer2013_trainval.npz --out runs/ensemble \
+        --member runs/fer2013/net.weights.h5:0.00001 --member runs/main/best.weights.h5 --no-mirror
 
-Reads ``RUN/best.weights.h5`` and writes into ``RUN``:
+Each ``--member`` is a Keras weights file of ``training.model.build_emotion_net``
+(``:EPSILON`` gives its BatchNorm epsilon when it is not Keras's 1e-3, as for the
+network brought over by ``training.port``). The served model averages the
+members' tempered softmaxes (and, unless ``--no-mirror``, each member's on the
+mirror image too). Written into ``--out``:
 
-* ``calibration.json``: the temperature fitted on the held-aside faces, with ECE before and after;
-* ``emotion.weights.h5``: the float32 Keras weights (the reference the tests compare with);
-* ``emotion_fp32.onnx``: the calibrated, flip-averaged serving graph (``training.model.serving_model``);
+* ``serving.json``: the members, the averaging and the temperature fitted on the held-aside
+  Training faces, with the ECE there before and after;
+* ``member_<i>.weights.h5``: each member's float32 Keras weights (the reference the tests use);
+* ``emotion_fp32.onnx``: the whole serving graph (``training.model.serving_model``);
 * ``emotion.onnx``: its int8 static quantization, what the server runs (``training.quantize``);
-* ``emotion.tflite``: the same graph for LiteRT, int8 weights and activations, for the runtime comparison
-  in ``benchmarks/bench_model.py``.
+* ``emotion.tflite``: the same graph for LiteRT, int8, for the runtime comparison in
+  ``benchmarks/bench_model.py``.
 
 All take (N, 48, 48, 1) float32 faces from ``prepare_face`` and return (N, 7) probabilities.
-Copy ``emotion.onnx``, ``emotion.weights.h5`` and ``calibration.json`` into ``models/`` to ship them.
+To ship, copy ``serving.json``, the member weights and ``emotion.onnx`` into ``models/``.
+``training.train`` calls :func:`export_run` for its own network at the end of a run.
 """
 from __future__ import annotations
 
@@ -30,41 +36,46 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from app.vision.preprocess import INPUT_SHAPE  # noqa: E402
-from training.calibration import fit_temperature, mirrored_softmax, reliability, softmax  # noqa: E402
+from training.calibration import averaged_softmax, fit_temperature, reliability  # noqa: E402
 from training.data import TRAIN_SPLIT_NAMES, load_or_exit, split_named  # noqa: E402
 from training.labels import hold_aside  # noqa: E402
 from training.model import build_emotion_net, serving_model  # noqa: E402
 
 ONNX_OPSET = 17
+KERAS_BN_EPSILON = 1e-3
 
 
-def load_net(weights: str | Path, width: int = 32) -> keras.Model:
+def load_net(weights: str | Path, width: int = 32, bn_epsilon: float = KERAS_BN_EPSILON) -> keras.Model:
     """The float32 network with trained weights (whatever precision it was trained in)."""
     keras.mixed_precision.set_global_policy("float32")
-    net = build_emotion_net(width=width)
+    net = build_emotion_net(width=width, bn_epsilon=bn_epsilon, name=f"net_{Path(weights).stem.split('.')[0]}")
     net.load_weights(str(weights))
     return net
 
 
-def load_serving_model(weights: str | Path, calibration: str | Path, width: int = 32) -> keras.Model:
-    temperature = json.loads(Path(calibration).read_text())["temperature"]
-    return serving_model(load_net(weights, width), temperature)
+def load_serving_model(spec: str | Path) -> keras.Model:
+    """The Keras twin of a shipped model, from its serving.json (member paths are relative to it)."""
+    spec = Path(spec)
+    config = json.loads(spec.read_text())
+    nets = [load_net(spec.parent / m["weights"], m.get("width", 32), m["bn_epsilon"]) for m in config["members"]]
+    return serving_model(nets, config["temperature"], config["mirror"])
 
 
-def both_views_logits(net: keras.Model, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    faces = faces[..., None].astype(np.float32)
-    return tuple(net.predict(view, batch_size=512, verbose=0).astype(np.float64) for view in (faces, faces[:, :, ::-1]))
+def logit_sets(nets: list[keras.Model], faces: np.ndarray, mirror: bool) -> list[np.ndarray]:
+    """Logits of every network on every view the served graph averages over."""
+    views = [faces[..., None].astype(np.float32)]
+    if mirror:
+        views.append(views[0][:, :, ::-1])
+    return [net.predict(view, batch_size=512, verbose=0).astype(np.float64) for net in nets for view in views]
 
 
-def calibrate(net: keras.Model, held_faces: np.ndarray, held_labels: np.ndarray) -> dict:
-    logits, mirrored = both_views_logits(net, held_faces)
-    temperature = fit_temperature(logits, mirrored, held_labels)
-    before = reliability(mirrored_softmax(logits, mirrored, 1.0), held_labels)
-    after = reliability(mirrored_softmax(logits, mirrored, temperature), held_labels)
-    unmirrored = softmax(logits).argmax(1)
+def calibrate(nets: list[keras.Model], mirror: bool, held_faces: np.ndarray, held_labels: np.ndarray) -> dict:
+    sets = logit_sets(nets, held_faces, mirror)
+    temperature = fit_temperature(sets, held_labels)
+    before = reliability(averaged_softmax(sets, 1.0), held_labels)
+    after = reliability(averaged_softmax(sets, temperature), held_labels)
     return {"temperature": temperature, "held_aside_faces": int(len(held_labels)),
-            "held_aside_ece_before": before["ece"], "held_aside_ece_after": after["ece"],
-            "held_aside_accuracy_without_mirror": float((unmirrored == held_labels).mean())}
+            "held_aside_ece_before": before["ece"], "held_aside_ece_after": after["ece"]}
 
 
 def export_onnx(model: keras.Model, path: Path) -> Path:
@@ -85,42 +96,61 @@ def export_tflite(model: keras.Model, path: Path, calibration_faces: np.ndarray)
     return path
 
 
-def export_run(run: str | Path, data: str, votes: str | None = None, width: int = 32,
-               hold_aside_share: float = 0.1) -> dict[str, Path]:
+def export_members(members: list[tuple[Path, float]], data: str, out: str | Path, mirror: bool = True,
+                   hold_aside_share: float = 0.1, width: int = 32) -> dict[str, Path]:
     from training.quantize import calibration_faces, quantize_model
 
-    run = Path(run)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     train = split_named(load_or_exit(data), TRAIN_SPLIT_NAMES)
     if train is None:
         raise SystemExit(f"error: {data} has no training split ({'/'.join(TRAIN_SPLIT_NAMES)})")
     rows = hold_aside(train.labels, hold_aside_share)
-    net = load_net(run / "best.weights.h5", width)
-    calibration = calibrate(net, train.faces[rows.held], train.labels[rows.held])
-    (run / "calibration.json").write_text(json.dumps(calibration, indent=2))
+    nets = [load_net(path, width, epsilon) for path, epsilon in members]
+    calibration = calibrate(nets, mirror, train.faces[rows.held], train.labels[rows.held])
+    spec = {"members": [], "mirror": mirror, **calibration}
+    for index, ((path, epsilon), net) in enumerate(zip(members, nets)):
+        name = f"member_{index}.weights.h5"
+        net.save_weights(out / name)
+        spec["members"].append({"weights": name, "bn_epsilon": epsilon, "width": width, "source": str(path)})
+    (out / "serving.json").write_text(json.dumps(spec, indent=2) + "\n")
     print(f"temperature {calibration['temperature']:.3f}: held-aside ECE {calibration['held_aside_ece_before']:.4f} "
           f"-> {calibration['held_aside_ece_after']:.4f}", flush=True)
 
-    net.save_weights(run / "emotion.weights.h5")
-    model = serving_model(net, calibration["temperature"])
-    fp32 = export_onnx(model, run / "emotion_fp32.onnx")
+    model = serving_model(nets, calibration["temperature"], mirror)
+    fp32 = export_onnx(model, out / "emotion_fp32.onnx")
     # Activations are calibrated on training faces only: never on the held-aside or test faces.
     faces = calibration_faces(train.faces[rows.train])
-    paths = {"fp32": fp32, "onnx_int8": quantize_model(fp32, run / "emotion.onnx", faces),
-             "tflite_int8": export_tflite(model, run / "emotion.tflite", faces[:240])}
+    paths = {"fp32": fp32, "onnx_int8": quantize_model(fp32, out / "emotion.onnx", faces),
+             "tflite_int8": export_tflite(model, out / "emotion.tflite", faces[:240])}
     for name, path in paths.items():
         print(f"exported {name}: {path} ({path.stat().st_size / 1e6:.2f} MB)", flush=True)
     return paths
 
 
+def export_run(run: str | Path, data: str, votes: str | None = None, width: int = 32,
+               hold_aside_share: float = 0.1) -> dict[str, Path]:
+    """One training run's best network, flip-averaged, exported into the run's folder."""
+    run = Path(run)
+    return export_members([(run / "best.weights.h5", KERAS_BN_EPSILON)], data, run, True, hold_aside_share, width)
+
+
+def parse_member(text: str) -> tuple[Path, float]:
+    path, _, epsilon = text.partition(":")
+    return Path(path), float(epsilon) if epsilon else KERAS_BN_EPSILON
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", required=True, help="training output folder holding best.weights.h5")
-    parser.add_argument("--data", required=True, help="the data the run was trained on (for calibration)")
-    parser.add_argument("--votes", help="unused by export; accepted so train and export take the same flags")
+    parser.add_argument("--data", required=True, help="the data the members were trained on (for calibration)")
+    parser.add_argument("--member", action="append", required=True, type=parse_member,
+                        help="a network's weights file, optionally :BN_EPSILON (repeat for an ensemble)")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--no-mirror", action="store_true", help="do not average over the mirror image")
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--hold-aside", type=float, default=0.1)
     args = parser.parse_args(argv)
-    export_run(args.run, args.data, args.votes, args.width, args.hold_aside)
+    export_members(args.member, args.data, args.out, not args.no_mirror, args.hold_aside, args.width)
     return 0
 
 

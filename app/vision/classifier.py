@@ -9,12 +9,11 @@ import onnxruntime as ort
 from app.vision.preprocess import EMOTIONS
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
-# The served model is int8 (training.quantize) with the calibration temperature and the mirror
-# averaging inside its graph. The Keras weights and the temperature beside it are the reference
-# it is tested against (tests/training/test_export.py); the web process never reads them.
+# The served model is int8 (training.quantize): an ensemble of two networks with the calibration
+# temperature inside its graph. serving.json names the members' Keras weights and the temperature:
+# the reference it is tested against (tests/training/test_export.py); the web process never reads it.
 DEFAULT_MODEL_PATH = MODELS_DIR / "emotion.onnx"
-KERAS_WEIGHTS_PATH = MODELS_DIR / "emotion.weights.h5"
-CALIBRATION_PATH = MODELS_DIR / "calibration.json"
+SERVING_SPEC_PATH = MODELS_DIR / "serving.json"
 
 
 class EmotionClassifier:

@@ -4,7 +4,7 @@ import pytest
 
 from app.vision.confidence import is_uncertain
 from app.vision.preprocess import EMOTIONS
-from training.calibration import fit_temperature, mirrored_softmax, reliability, softmax
+from training.calibration import averaged_softmax, fit_temperature, reliability, softmax
 from training.data import DatasetError
 from training.labels import NO_MAJORITY, hold_aside, load_ferplus_votes, majority_labels, soft_targets, vote_shares
 from training.metrics import selection_score
@@ -74,9 +74,9 @@ def test_temperature_scaling_recovers_the_temperature_that_made_the_labels():
     true_temperature = 2.0
     probabilities = softmax(logits / true_temperature)
     labels = np.array([rng.choice(7, p=p) for p in probabilities])
-    fitted = fit_temperature(logits, logits, labels)
+    fitted = fit_temperature([logits, logits], labels)
     assert fitted == pytest.approx(true_temperature, rel=0.1)
-    calibrated = mirrored_softmax(logits, logits, fitted)
+    calibrated = averaged_softmax([logits], fitted)
     assert reliability(calibrated, labels)["ece"] < reliability(softmax(logits), labels)["ece"] / 2
 
 
