@@ -1,4 +1,4 @@
-# Moodlens web app: gunicorn serving Flask, model run with onnxruntime (no training stack).
+# Moodlens web app: gunicorn serving Flask, model run with LiteRT (no training stack).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

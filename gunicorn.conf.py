@@ -5,7 +5,7 @@ import os
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count(), 4)))
 # Threads let a worker answer quick requests (pages, health checks) while another thread runs
-# the model; onnxruntime releases the GIL while it computes.
+# the model; LiteRT and OpenCV release the GIL while they compute.
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30

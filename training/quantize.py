@@ -1,7 +1,7 @@
 """Quantize the exported float32 ONNX model to int8 for serving.
 
     python -m training.quantize --data ../shared/data/fer2013_trainval.npz \
-        --model runs/main/emotion_fp32.onnx --out models/emotion.onnx
+        --model runs/main/emotion_fp32.onnx --out runs/main/emotion.onnx
 
 Static quantization (weights per channel, activations calibrated on training
 faces) lets onnxruntime use the CPU's int8 dot-product instructions: about
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="FER2013 in any supported form; its training split calibrates")
     parser.add_argument("--model", required=True, help="the float32 ONNX export (training.export writes one)")
-    parser.add_argument("--out", default="models/emotion.onnx")
+    parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     splits = load_or_exit(args.data)
     train = split_named(splits, TRAIN_SPLIT_NAMES) or next(iter(splits.values()))

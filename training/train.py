@@ -12,7 +12,7 @@ majority accuracy on the held-aside faces (FER2013 accuracy alone when no votes
 are given). Every epoch writes ``last.npz`` (network, optimizer and weight
 average, for --resume), ``history.csv`` and, when the score improves,
 ``best.weights.h5``. At the end the best network is calibrated and exported
-(training.export): ``emotion_fp32.onnx``, ``emotion.onnx`` (int8, served),
+(training.export): ``emotion_fp32.onnx``, ``emotion.onnx`` (int8),
 ``emotion.tflite`` and ``calibration.json``.
 """
 from __future__ import annotations

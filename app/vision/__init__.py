@@ -1,6 +1,6 @@
 """The vision core: decode an image, find faces, classify their emotion.
 
-Plain Python (OpenCV, onnxruntime, numpy); usable from a script or notebook
+Plain Python (OpenCV, LiteRT, numpy); usable from a script or notebook
 and knows nothing of Flask.
 """
 from app.vision.analyzer import EmotionAnalyzer, Face
