@@ -4,7 +4,7 @@ History model
 -------------
 * ``Analysis`` is one analysed picture. ``source`` says where it came from:
   ``"upload"`` (one row per uploaded image) or ``"webcam"``.
-* Webcam history (issue 4) is stored without one row per frame: a ``WebcamSession`` is one press of
+* Webcam history is stored without one row per frame: a ``WebcamSession`` is one press of
   Start..Stop, and for every second of camera time in which a face was seen it gets ONE
   ``Analysis(source="webcam", webcam_session_id=..., frame_count=N)`` whose faces hold the seven
   scores averaged over the N frames of that second. The dashboard therefore counts a webcam second

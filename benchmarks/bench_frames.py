@@ -11,7 +11,7 @@ before it sends its next frame, exactly like the page. The frame is a 640x480 JP
 with one face: skimage's astronaut fitted into 640x480. Prints frames per second, p50/p95 latency
 and the error count per N; each N runs for --seconds after a short warm-up.
 
-Target (issue 4) on a 2-core machine: >= 15 frames/s for one client with p95 <= 100 ms, and no
+Target on a 2-core machine: >= 15 frames/s for one client with p95 <= 100 ms, and no
 error at 8 clients.
 """
 from __future__ import annotations

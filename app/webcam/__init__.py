@@ -1,4 +1,4 @@
-"""Live webcam detection (issue 4): the page, the frame API and the session history.
+"""Live webcam detection: the page, the frame API and the session history.
 
 The browser sends downscaled JPEG frames one at a time to
 ``POST /api/webcam/sessions/<id>/frames``; each frame is analysed in memory and dropped, and only
