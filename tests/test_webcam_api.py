@@ -105,6 +105,7 @@ def test_frame_with_one_face(client, auth, app):
     face = body["faces"][0]
     assert set(face["scores"]) == {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
     assert face["label"] == max(face["scores"], key=face["scores"].get)
+    assert face["uncertain"] is False  # a clear smile; the rule itself is tested in tests/training
     assert count(app, Analysis, Analysis.source == "webcam") == 1
 
 
