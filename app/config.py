@@ -68,6 +68,8 @@ class Config:
     # Per account, counted in the database (exact across workers): see app.auth.throttle.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
     REGISTER_LIMIT_PER_IP = os.environ.get("REGISTER_LIMIT_PER_IP", "10 per minute;50 per day")
+    # Per user: a camera sends 15-30 frames a second, and a user may have two tabs open.
+    WEBCAM_FRAME_LIMIT = os.environ.get("WEBCAM_FRAME_LIMIT", "60 per second;2400 per minute")
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))

@@ -27,8 +27,6 @@ import argparse
 import json
 import os
 import secrets
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,6 +46,7 @@ from benchmarks.bench_frames import (  # noqa: E402
     one_face_frame,
     server_environment,
     start_gunicorn,
+    stop_server,
 )
 
 UPLOAD_EVERY = 5
@@ -225,11 +224,7 @@ def main() -> int:
             elapsed = run_load(clients, frame, upload, args.seconds)
             reference.http.request("POST", f"/api/webcam/sessions/{reference.session_id}/stop")
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
         problems = check_database(check_url, clients + [reference], connect_args)
         if args.database_url:
             from sqlalchemy import create_engine, text

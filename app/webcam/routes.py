@@ -33,8 +33,7 @@ FRAME_SIDE = 640
 
 
 def frame_rate_limit() -> str:
-    # Generous: a camera sends 15-30 frames a second, and a user may have two tabs open.
-    return current_app.config.get("WEBCAM_FRAME_LIMIT", "60 per second;2400 per minute")
+    return current_app.config["WEBCAM_FRAME_LIMIT"]
 
 
 def user_or_address() -> str:
