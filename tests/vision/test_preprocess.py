@@ -9,7 +9,6 @@ from tests.faces import astronaut_bgr
 def test_training_and_serving_paths_give_identical_tensors(tmp_path):
     """The face the server crops from a photo, once stored as a 48x48 data-set row and
     loaded by the training loaders, is the exact tensor the server classifies."""
-    import cv2
     from training.data import load_dataset
 
     photo = astronaut_bgr()
