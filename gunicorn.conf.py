@@ -16,7 +16,16 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 # Never preload: the app (and with it the ONNX model) must be created in each worker after the
 # fork, not in the master, so that no worker shares a model session or database connection.
 preload_app = False
-wsgi_app = "app:create_app()"
+# Workers serve requests only: `flask db upgrade` runs before gunicorn starts (run.sh, Dockerfile).
+wsgi_app = "app:create_app(migration_commands=False)"
+
+
+def post_fork(server, worker):
+    """Two malloc arenas per worker: with one arena per thread, memory freed by one thread's photo
+    search is not reused by the other's, and each worker grows well past its idle size."""
+    from app.vision.memory import cap_malloc_arenas
+
+    cap_malloc_arenas(2)
 
 
 def post_worker_init(worker):

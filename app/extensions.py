@@ -2,7 +2,6 @@
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
@@ -13,9 +12,19 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-# render_as_batch lets future migrations alter columns on SQLite too.
-migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 # No default limits: only the routes that need throttling (login) declare one.
 limiter = Limiter(key_func=get_remote_address)
+
+
+def __getattr__(name: str):
+    """``migrate`` (Flask-Migrate) is built on first use: importing it loads Alembic, which the
+    web workers, created without migration commands, never need."""
+    if name == "migrate":
+        from flask_migrate import Migrate
+
+        # render_as_batch lets future migrations alter columns on SQLite too.
+        globals()["migrate"] = Migrate(render_as_batch=True)
+        return globals()["migrate"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,12 +9,15 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import BASE_DIR, Config, config_for_environment
-from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.extensions import csrf, db, limiter, login_manager
 from app.hardening import register as register_hardening
 from app.inputs import RowIdConverter
 
 
-def create_app(config: type[Config] | Config | dict | None = None) -> Flask:
+def create_app(config: type[Config] | Config | dict | None = None, *, migration_commands: bool = True) -> Flask:
+    """The app. ``migration_commands=False`` (gunicorn's workers) leaves out ``flask db``: the
+    migration tool (Alembic) adds 12 MB to every process that imports it, and a worker that
+    serves requests never migrates."""
     app = Flask(
         __name__,
         instance_path=os.environ.get("INSTANCE_PATH") or str(BASE_DIR / "instance"),
@@ -31,7 +34,7 @@ def create_app(config: type[Config] | Config | dict | None = None) -> Flask:
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    register_extensions(app)
+    register_extensions(app, migration_commands)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -86,11 +89,14 @@ def configure_sqlite(dbapi_connection, _connection_record) -> None:
         cursor.close()
 
 
-def register_extensions(app: Flask) -> None:
+def register_extensions(app: Flask, migration_commands: bool = True) -> None:
     from app import models  # noqa: F401  (models must be known before migrate/create_all)
 
     db.init_app(app)
-    migrate.init_app(app, db)
+    if migration_commands:
+        from app.extensions import migrate
+
+        migrate.init_app(app, db)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

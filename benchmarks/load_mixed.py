@@ -1,11 +1,13 @@
 """Mixed load against gunicorn as configured for production: webcam frames and photo uploads at
 once, then a check that the database holds exactly what the clients were told.
 
-    python benchmarks/load_mixed.py [--clients 8] [--seconds 60] [--database-url URL] [--json OUT]
+    python benchmarks/load_mixed.py [--clients 8] [--seconds 60] [--photo-side 512]
+                                    [--database-url URL] [--json OUT]
 
 N clients (threads, one keep-alive connection and one logged-in user each) send, back to back,
 one request at a time: a 640x480 one-face webcam frame, and every fifth request an upload of the
-512x512 astronaut photo (multipart, like the upload page's script). Without --database-url the
+astronaut photo (multipart, like the upload page's script), 512x512 or, with --photo-side 2048,
+the size of a phone picture once the server has reduced it. Without --database-url the
 server runs on a temporary SQLite file; with a PostgreSQL URL it works in a schema of its own
 that is dropped afterwards.
 
@@ -18,6 +20,9 @@ then checks correctness:
   was told, and nothing else is stored;
 * every webcam session counts exactly the frames its client got answers for, and its per-second
   rows hold exactly the frames that had a face.
+
+Memory: each gunicorn worker's RSS is sampled every 0.2 s, once the workers have started (idle,
+model loaded), during the load (peak) and after it (settled); the product's target is 150 MB.
 
 The exit status is 1 when there was a 5xx or any mismatch.
 """
@@ -50,6 +55,7 @@ from benchmarks.bench_frames import (  # noqa: E402
 )
 
 UPLOAD_EVERY = 5
+RSS_TARGET_MB = 150
 BOUNDARY = "loadmixedboundary"
 
 
@@ -106,6 +112,70 @@ class Client:
             [result] = data["results"]
             self.uploads.append(result)
             self.answers["upload"].append(tuple(face_signature(face) for face in result["faces"]))
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    try:
+        return [int(pid) for pid in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class WorkerMemory:
+    """Samples the RSS of every gunicorn worker in a background thread (Linux /proc)."""
+
+    def __init__(self, server_pid: int, every: float = 0.2):
+        self.server_pid, self.every = server_pid, every
+        self.peak: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def snapshot(self) -> dict[int, float]:
+        sizes = {pid: rss_mb(pid) for pid in worker_pids(self.server_pid)}
+        return {pid: size for pid, size in sizes.items() if size is not None}
+
+    def steady(self, timeout: float = 30.0) -> dict[int, float]:
+        """A snapshot once every worker has stopped growing (warm-up done), or after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        last = self.snapshot()
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            now = self.snapshot()
+            if now and now.keys() == last.keys() and all(abs(now[p] - last[p]) < 0.5 for p in now):
+                return now
+            last = now
+        return last
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            for pid, size in self.snapshot().items():
+                self.peak[pid] = max(size, self.peak.get(pid, 0.0))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def memory_report(idle: dict[int, float], peak: dict[int, float], settled: dict[int, float]) -> dict:
+    def spread(sizes: dict[int, float]):
+        return [round(min(sizes.values()), 1), round(max(sizes.values()), 1)] if sizes else None
+
+    return {"workers": len(idle), "idle_mb": spread(idle), "peak_mb": spread(peak),
+            "settled_mb": spread(settled), "target_mb": RSS_TARGET_MB}
 
 
 def run_load(clients: list[Client], frame: bytes, upload: bytes, seconds: float) -> float:
@@ -182,13 +252,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--photo-side", type=int, default=512,
+                        help="side of the uploaded astronaut photo in pixels (2048: a phone picture after reduction)")
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite file)")
     parser.add_argument("--json", type=Path, help="write the results here as JSON")
     args = parser.parse_args()
 
     from tests.images import astronaut_jpeg
 
-    frame, photo = one_face_frame(), astronaut_jpeg()
+    frame, photo = one_face_frame(), astronaut_jpeg(args.photo_side)
     upload = upload_body(photo)
     schema = f"load_mixed_{os.getpid()}_{secrets.token_hex(3)}"
     with tempfile.TemporaryDirectory(prefix="load-mixed-") as tmp:
@@ -213,6 +285,8 @@ def main() -> int:
         create_schema_and_users(env, usernames + ["loadref"])
         server = start_gunicorn(env, port)
         try:
+            memory = WorkerMemory(server.pid)
+            idle = memory.steady()
             clients = [Client(port, name) for name in usernames]
             # The reference: one upload and one frame, alone, before the load.
             reference = Client(port, "loadref")
@@ -221,8 +295,10 @@ def main() -> int:
             reference.send("frame", frame, upload)
             reference.send("upload", frame, upload)
             expected = {kind: reference.answers[kind][0] for kind in ("frame", "upload")}
-            elapsed = run_load(clients, frame, upload, args.seconds)
+            with memory:
+                elapsed = run_load(clients, frame, upload, args.seconds)
             reference.http.request("POST", f"/api/webcam/sessions/{reference.session_id}/stop")
+            settled = memory.steady()
         finally:
             stop_server(server)
         problems = check_database(check_url, clients + [reference], connect_args)
@@ -234,8 +310,9 @@ def main() -> int:
                 connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
 
-    report = {"clients": args.clients, "seconds": round(elapsed, 1),
-              "database": "postgresql" if args.database_url else "sqlite", "kinds": {}}
+    report = {"clients": args.clients, "seconds": round(elapsed, 1), "photo_side": args.photo_side,
+              "database": "postgresql" if args.database_url else "sqlite", "kinds": {},
+              "worker_rss": memory_report(idle, memory.peak, settled)}
     server_errors = 0
     wrong_answers = 0
     for kind in ("frame", "upload"):
@@ -254,13 +331,17 @@ def main() -> int:
         }
     report.update(server_errors=server_errors, wrong_answers=wrong_answers, database_mismatches=problems)
 
-    print(f"{args.clients} clients, {report['seconds']} s, {report['database']}")
+    print(f"{args.clients} clients, {report['seconds']} s, {report['database']}, "
+          f"{args.photo_side}x{args.photo_side} photo")
     print(f"{'kind':>7} {'200s':>6} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'wrong':>6}  statuses")
     for kind, row in report["kinds"].items():
         print(f"{kind:>7} {row['answered_200']:>6} {row['per_second']:>7} {row['p50_ms']!s:>7} {row['p95_ms']!s:>7} "
               f"{row['answers_unlike_the_reference']:>6}  {row['statuses']}")
     print(f"5xx: {server_errors}; answers unlike the reference: {wrong_answers}; "
           f"database mismatches: {len(problems)}")
+    rss = report["worker_rss"]
+    print(f"worker RSS, MB (min-max over {rss['workers']} workers; target {RSS_TARGET_MB}): "
+          f"idle {rss['idle_mb']}, peak under load {rss['peak_mb']}, settled after {rss['settled_mb']}")
     for problem in problems[:20]:
         print("  ", problem)
     if args.json:

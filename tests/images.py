@@ -14,11 +14,14 @@ def encode(image: np.ndarray, ext: str = ".jpg") -> bytes:
 
 
 @lru_cache(maxsize=None)
-def astronaut_jpeg() -> bytes:
+def astronaut_jpeg(side: int = 512) -> bytes:
+    """scikit-image's astronaut portrait as a JPEG, at its own 512 px or resized to ``side``."""
     from skimage import data
 
-    rgb = data.astronaut()
-    return encode(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), ".jpg")
+    bgr = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    if side != bgr.shape[0]:
+        bgr = cv2.resize(bgr, (side, side), interpolation=cv2.INTER_CUBIC)
+    return encode(bgr, ".jpg")
 
 
 def astronaut_as(ext: str) -> bytes:

@@ -113,3 +113,30 @@ def test_analyze_command_prints_faces_as_json(app, tmp_path):
     first, second = (json.loads(line) for line in result.output.strip().splitlines())
     assert [face["label"] for face in first["faces"]] == ["happy"]
     assert "error" in second
+
+
+def test_web_workers_leave_out_the_migration_tool(tmp_path):
+    """gunicorn's workers build the app without `flask db`, so they never import Alembic (12 MB
+    each); the command line app keeps it."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys; from app import create_app; "
+              "worker = create_app(migration_commands=False); "
+              "print('db' in worker.cli.commands, 'alembic' in sys.modules); "
+              "cli = create_app(); print('db' in cli.cli.commands)")
+    env = {**os.environ, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/app.db"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "True"]
+
+
+def test_gunicorn_builds_workers_without_migration_commands():
+    import ast
+    from pathlib import Path
+
+    settings = ast.parse(Path(__file__).resolve().parents[1].joinpath("gunicorn.conf.py").read_text())
+    [wsgi_app] = [node.value.value for node in settings.body if isinstance(node, ast.Assign)
+                  and getattr(node.targets[0], "id", None) == "wsgi_app"]
+    assert wsgi_app == "app:create_app(migration_commands=False)"

@@ -26,6 +26,12 @@ def get_analyzer():
 
 
 def warm_up(app) -> None:
-    """Load the model now (called from gunicorn's post_worker_init, i.e. after the fork)."""
+    """Load the model and analyse the landing page's example now (called from gunicorn's
+    post_worker_init, i.e. after the fork), so the first visitors do not wait for either."""
+    from app.analysis.example import example_result
+    from app.vision.memory import release_freed_memory
+
     with app.app_context():
         get_analyzer()
+        example_result()
+    release_freed_memory()

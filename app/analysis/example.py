@@ -2,8 +2,8 @@
 
 ``static/img/example.jpg`` is NASA's public-domain portrait of astronaut Eileen Collins (the
 ``astronaut`` image of scikit-image, saved once into the repository, so the running app does not
-need scikit-image). It is analysed on the first visit to the landing page and the answer is
-kept for the life of the worker.
+need scikit-image). Each worker analyses it once, at start-up under gunicorn (``warm_up``) or
+else on the first visit to the landing page, and keeps the answer for its life.
 """
 import threading
 from pathlib import Path

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.inputs import clean_filename
 from app.models import Analysis, AnalysisPhoto, FaceResult, User
 from app.vision import InvalidImage, decode_image
+from app.vision.memory import release_freed_memory
 from app.analysis.engine import get_analyzer
 
 # Declared types we accept for a file part; the real check is decoding the bytes.
@@ -116,6 +117,8 @@ def analyse_uploads(user: User, uploads: list[ImageUpload], max_pixels: int,
             continue
         analysis = build_analysis(user, decoded, source)
         outcomes.append(FileOutcome(filename=upload.filename, analysis=analysis))
+        del decoded  # the picture is analysed: its pixels and the search's buffers can go back
+        release_freed_memory()
     if any(outcome.ok for outcome in outcomes):
         db.session.commit()
     return outcomes

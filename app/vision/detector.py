@@ -12,11 +12,13 @@ the small faces of a group photo, in tens of milliseconds).
 
 Thread safety: ``cv2.FaceDetectorYN`` keeps its input size and buffers in the
 object, so one object must never run in two threads at once. ``FaceDetector``
-therefore holds one YuNet per thread (``threading.local``) for webcam frames,
-and builds a fresh one for each photo (2-6 ms): YuNet keeps buffers sized for
-the largest picture it has seen, about 40 MB at 1024 px, which a long-lived
-per-thread object would hold for ever. A detector object can be shared freely
-between the threads of a web worker.
+therefore lends webcam-frame searches a YuNet from a pool (one per search
+running at that moment), and builds a fresh one for each photo (2-6 ms): YuNet
+keeps buffers sized for the largest picture it has seen, about 40 MB at 1024 px,
+which a long-lived object would hold for ever. Photo searches also run one at a
+time per process (``LARGE_SEARCHES_AT_ONCE``), so two uploads arriving together
+in one web worker need that memory once, not twice; webcam frames never wait
+for them. A detector object can be shared freely between threads.
 """
 from __future__ import annotations
 
@@ -27,12 +29,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.vision.pool import ObjectPool
+
 YUNET_FILE = Path(__file__).resolve().parents[2] / "models" / "yunet" / "face_detection_yunet_2023mar.onnx"
 Box = tuple[int, int, int, int]
 Point = tuple[float, float]
 
 NMS_THRESHOLD = 0.3
 MAX_FACES = 50
+# Searches that build their own YuNet (photos) run one at a time in a process: each needs about
+# 90 MB of working memory at 1024 px. Frames (320 px, a few MB) are never held up by them.
+LARGE_SEARCHES_AT_ONCE = 1
+_large_searches = threading.BoundedSemaphore(LARGE_SEARCHES_AT_ONCE)
+
+# OpenCV 5's DNN engine logs a warning ("Targets are not supported by the new graph engine") each
+# time a YuNet is built, i.e. on every photo; only OpenCV's errors belong in the server's log.
+if cv2.utils.logging.getLogLevel() > cv2.utils.logging.LOG_LEVEL_ERROR:
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
 @dataclass(frozen=True)
@@ -40,7 +53,7 @@ class SearchSettings:
     max_side: int  # the image is shrunk to this longest side before the search
     score_threshold: float  # YuNet score below which a candidate is not a face
     min_face: int = 12  # smallest face side kept, in pixels of the shrunk image (YuNet's own floor is ~10)
-    keep_detector: bool = True  # reuse this thread's YuNet (small, frequent searches) or build one per call
+    keep_detector: bool = True  # reuse a pooled YuNet (small, frequent searches) or build one per call
 
 
 # Thresholds tuned with ``python benchmarks/tune_detector.py`` on the test images of
@@ -70,30 +83,32 @@ class FaceDetector:
         if not Path(self.model_file).is_file():
             raise RuntimeError(f"face detector model not found: {self.model_file}")
         self.score_threshold = score_threshold
-        self._local = threading.local()
-        self._yunet(1, 1, 0.5)  # fail at start-up, not on the first request, if the file is unusable
+        self._pool = ObjectPool(lambda: self._new_yunet(1, 1, 0.5))
+        with self._pool.borrowed():
+            pass  # builds the first pooled YuNet: an unusable file fails at start-up, not on a request
 
-    def _yunet(self, width: int, height: int, score_threshold: float, keep: bool = True) -> cv2.FaceDetectorYN:
-        """A YuNet set up for the image about to be searched: this thread's own, or a new one."""
-        yunet = getattr(self._local, "yunet", None) if keep else None
-        if yunet is None:
-            yunet = cv2.FaceDetectorYN.create(self.model_file, "", (width, height), score_threshold,
-                                              NMS_THRESHOLD, MAX_FACES * 10)
-            if keep:
-                self._local.yunet = yunet
-        else:
+    def _new_yunet(self, width: int, height: int, score_threshold: float) -> cv2.FaceDetectorYN:
+        return cv2.FaceDetectorYN.create(self.model_file, "", (width, height), score_threshold,
+                                         NMS_THRESHOLD, MAX_FACES * 10)
+
+    def _search(self, small: np.ndarray, score_threshold: float, keep_detector: bool):
+        """YuNet's rows for ``small``, from a pooled YuNet or from one built for this search."""
+        height, width = small.shape[:2]
+        if not keep_detector:
+            with _large_searches:
+                return self._new_yunet(width, height, score_threshold).detect(small)[1]
+        with self._pool.borrowed() as yunet:
             yunet.setInputSize((width, height))
             yunet.setScoreThreshold(score_threshold)
-        return yunet
+            return yunet.detect(small)[1]
 
     def detect(self, image: np.ndarray, search: SearchSettings = PHOTO_SEARCH) -> list[Detection]:
         """Faces in a BGR (or gray) uint8 image, largest first."""
         bgr = as_bgr(image)
         scale = min(1.0, search.max_side / max(bgr.shape[:2]))
         small = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        height, width = small.shape[:2]
         threshold = self.score_threshold if self.score_threshold is not None else search.score_threshold
-        _, found = self._yunet(width, height, threshold, search.keep_detector).detect(small)
+        found = self._search(small, threshold, search.keep_detector)
         if found is None:
             return []
         detections = [to_detection(row, scale, bgr.shape) for row in found

@@ -1,5 +1,6 @@
 """Face finding on real photos: tilted faces, phone pictures, group photos, and no false faces."""
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.vision import PHOTO_SEARCH, VIDEO_SEARCH, EmotionAnalyzer, decode_image
+from app.vision import PHOTO_SEARCH, VIDEO_SEARCH, EmotionAnalyzer, decode_image, detector
 from tests.faces import astronaut_bgr, cameraman_bgr, group_photo, no_face_images, rotated, two_face_photo
 
 
@@ -88,3 +89,29 @@ def test_concurrent_analyses_equal_the_serial_ones():
         results = list(pool.map(run, jobs))
     wrong = [job for job, faces in results if faces != expected[job]]
     assert not wrong, f"{len(wrong)} of {len(results)} concurrent results differ from the serial ones"
+
+
+def test_runtime_objects_are_pooled_not_kept_per_thread():
+    """Eight threads analysing at once need at most eight interpreters and eight pooled YuNets,
+    and threads that come later reuse them instead of building their own."""
+    analyzer = EmotionAnalyzer()
+    frame = cv2.resize(astronaut_bgr(), (640, 480))
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda _: analyzer.analyze(frame, VIDEO_SEARCH), range(32)))
+    assert 1 <= analyzer.classifier.runner._pool.created <= 8
+    assert 1 <= analyzer.detector._pool.created <= 8
+
+
+def test_photo_searches_wait_for_each_other_but_frames_do_not(analyzer):
+    """A photo search holds about 90 MB while it runs: one at a time per process. A webcam frame
+    goes ahead while a photo search is running."""
+    photo = astronaut_bgr()
+    slots = detector._large_searches
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with slots:  # another photo search is running
+            waiting = pool.submit(analyzer.analyze, photo, PHOTO_SEARCH)
+            time.sleep(0.5)
+            assert not waiting.done()
+            assert len(analyzer.analyze(cv2.resize(photo, (640, 480)), VIDEO_SEARCH)) == 1
+        assert len(waiting.result(timeout=30)) == 1
