@@ -13,12 +13,14 @@ mirror image too). Written into ``--out``:
   Training faces, with the ECE there before and after;
 * ``member_<i>.weights.h5``: each member's float32 Keras weights (the reference the tests use);
 * ``emotion_fp32.onnx``: the whole serving graph (``training.model.serving_model``);
-* ``emotion.onnx``: its int8 static quantization, what the server runs (``training.quantize``);
-* ``emotion.tflite``: the same graph for LiteRT, int8, for the runtime comparison in
-  ``benchmarks/bench_model.py``.
+* ``emotion.tflite``: the same graph for LiteRT, int8 weights and activations: what the server
+  runs (it beat the int8 ONNX file on speed at the same accuracy in ``benchmarks/bench_model.py``);
+* ``emotion.onnx``: the int8 static quantization for onnxruntime (``training.quantize``), kept
+  for that comparison.
 
 All take (N, 48, 48, 1) float32 faces from ``prepare_face`` and return (N, 7) probabilities.
-To ship, copy ``serving.json``, the member weights and ``emotion.onnx`` into ``models/``.
+To ship, copy ``serving.json``, the member weights (named as ``serving.json`` names them) and
+``emotion.tflite`` into ``models/``, then write the model card with ``training.evaluate --card``.
 ``training.train`` calls :func:`export_run` for its own network at the end of a run.
 """
 from __future__ import annotations
