@@ -54,6 +54,6 @@ def test_bundled_model_card_is_what_the_evaluation_measures(evaluation):
 def test_bundled_model_quality_floor(evaluation):
     """The floors the model card states; a new model must not ship below them."""
     report = json.loads((evaluation[0] / "card.json").read_text())
-    assert report["fer2013"]["accuracy"] >= 0.655
-    assert report["ferplus"]["accuracy"] >= 0.75
+    assert report["fer2013"]["accuracy"] >= 0.66
+    assert report["ferplus"]["accuracy"] >= 0.76
     assert report["ece"] <= 0.035
