@@ -41,6 +41,9 @@ class Config:
     MAX_FILES_PER_UPLOAD = int(os.environ.get("MAX_FILES_PER_UPLOAD", 10))
     # None means the model bundled in models/emotion.tflite.
     EMOTION_MODEL_PATH = os.environ.get("EMOTION_MODEL_PATH") or None
+    # Threads of one process that run the classifier (and the webcam-frame detector) at the same
+    # moment; the others wait a few milliseconds. Each extra one costs about 15 MB per worker.
+    ANALYSES_AT_ONCE = int(os.environ.get("ANALYSES_AT_ONCE", 1))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

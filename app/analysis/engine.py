@@ -20,7 +20,9 @@ def get_analyzer():
             if analyzer is None:
                 from app.vision import EmotionAnalyzer
 
-                analyzer = EmotionAnalyzer(model_path=model_path) if model_path else EmotionAnalyzer()
+                at_once = current_app.config.get("ANALYSES_AT_ONCE") or None
+                analyzer = (EmotionAnalyzer(model_path=model_path, at_once=at_once) if model_path
+                            else EmotionAnalyzer(at_once=at_once))
                 _analyzers[model_path] = analyzer
     return analyzer
 

@@ -30,9 +30,10 @@ class EmotionClassifier:
     to gain from splitting it.
     """
 
-    def __init__(self, model_path: str | Path = DEFAULT_MODEL_PATH, threads: int = 1):
+    def __init__(self, model_path: str | Path = DEFAULT_MODEL_PATH, threads: int = 1, at_once: int | None = None):
+        """``at_once``: the most LiteRT interpreters ever built; more callers wait for one."""
         path = Path(model_path)
-        self.runner = LiteRTRunner(path, threads) if path.suffix == ".tflite" else OnnxRunner(path, threads)
+        self.runner = LiteRTRunner(path, threads, at_once) if path.suffix == ".tflite" else OnnxRunner(path, threads)
 
     def predict(self, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:
         faces = np.asarray(faces, dtype=np.float32)
@@ -68,9 +69,9 @@ class OnnxRunner:
 class LiteRTRunner:
     """A LiteRT interpreter holds its tensors in the object, so each call borrows one from a pool."""
 
-    def __init__(self, path: Path, threads: int):
+    def __init__(self, path: Path, threads: int, at_once: int | None = None):
         self.path, self.threads = str(path), threads
-        self._pool = ObjectPool(self._new_interpreter)
+        self._pool = ObjectPool(self._new_interpreter, limit=at_once)
         with self._pool.borrowed() as interpreter:  # fail at start-up, not on the first request
             check_outputs(path, interpreter.get_output_details()[0]["shape"][-1])
 

@@ -77,13 +77,15 @@ class Detection:
 
 
 class FaceDetector:
-    def __init__(self, model_file: str | Path = YUNET_FILE, score_threshold: float | None = None):
-        """``score_threshold`` overrides the presets' thresholds (for tuning and tests)."""
+    def __init__(self, model_file: str | Path = YUNET_FILE, score_threshold: float | None = None,
+                 at_once: int | None = None):
+        """``score_threshold`` overrides the presets' thresholds (for tuning and tests); ``at_once``
+        is the most frame searches that run at the same moment (more wait), None for no bound."""
         self.model_file = str(model_file)
         if not Path(self.model_file).is_file():
             raise RuntimeError(f"face detector model not found: {self.model_file}")
         self.score_threshold = score_threshold
-        self._pool = ObjectPool(lambda: self._new_yunet(1, 1, 0.5))
+        self._pool = ObjectPool(lambda: self._new_yunet(1, 1, 0.5), limit=at_once)
         with self._pool.borrowed():
             pass  # builds the first pooled YuNet: an unusable file fails at start-up, not on a request
 

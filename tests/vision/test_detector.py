@@ -115,3 +115,17 @@ def test_photo_searches_wait_for_each_other_but_frames_do_not(analyzer):
             assert not waiting.done()
             assert len(analyzer.analyze(cv2.resize(photo, (640, 480)), VIDEO_SEARCH)) == 1
         assert len(waiting.result(timeout=30)) == 1
+
+
+def test_an_analyzer_bounded_to_one_at_once_gives_the_same_answers_from_many_threads():
+    """The web workers' setting (ANALYSES_AT_ONCE=1): one interpreter and one frame detector
+    serve every thread, and each answer is the one the picture gives alone."""
+    analyzer = EmotionAnalyzer(at_once=1)
+    pictures = [cv2.resize(astronaut_bgr(), (640, 480)), two_face_photo(), cameraman_bgr()]
+    expected = [[(f.box, f.label) for f in analyzer.analyze(p, VIDEO_SEARCH)] for p in pictures]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda i: [(f.box, f.label) for f in analyzer.analyze(pictures[i % 3], VIDEO_SEARCH)],
+                                range(36)))
+    assert answers == [expected[i % 3] for i in range(36)]
+    assert analyzer.classifier.runner._pool.created == 1
+    assert analyzer.detector._pool.created == 1

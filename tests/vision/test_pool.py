@@ -46,3 +46,24 @@ def test_an_object_comes_back_even_when_its_user_fails():
         pass
     with pool.borrowed() as again:
         assert again is first
+
+
+def test_a_limited_pool_never_builds_more_than_its_limit():
+    pool = ObjectPool(object, limit=2)
+    inside = []
+    most = [0]
+    lock = threading.Lock()
+
+    def borrow(_):
+        with pool.borrowed():
+            with lock:
+                inside.append(1)
+                most[0] = max(most[0], len(inside))
+            threading.Event().wait(0.01)
+            with lock:
+                inside.pop()
+
+    with ThreadPoolExecutor(max_workers=6) as executor:
+        list(executor.map(borrow, range(30)))
+    assert pool.created <= 2
+    assert most[0] <= 2
