@@ -19,10 +19,10 @@ def get_analyzer():
             analyzer = _analyzers.get(model_path)
             if analyzer is None:
                 from app.vision import EmotionAnalyzer
+                from app.vision.classifier import DEFAULT_MODEL_PATH
 
-                at_once = current_app.config.get("ANALYSES_AT_ONCE") or None
-                analyzer = (EmotionAnalyzer(model_path=model_path, at_once=at_once) if model_path
-                            else EmotionAnalyzer(at_once=at_once))
+                analyzer = EmotionAnalyzer(model_path=model_path or DEFAULT_MODEL_PATH,
+                                           at_once=current_app.config.get("ANALYSES_AT_ONCE") or None)
                 _analyzers[model_path] = analyzer
     return analyzer
 
