@@ -1,4 +1,4 @@
-"""Command line tools: `flask --app app analyze PHOTO...`."""
+"""Command line tools: `flask --app app analyze PHOTO...`, `tokens create`, `create-admin`."""
 import json
 from pathlib import Path
 
@@ -23,3 +23,33 @@ def register(app: Flask) -> None:
                 continue
             faces = [face.to_dict() for face in analyzer.analyze(image)]
             click.echo(json.dumps({"file": path, "faces": faces}))
+
+    register_account_commands(app)
+
+
+def register_account_commands(app: Flask) -> None:
+    """`flask --app app tokens create USERNAME`, `flask --app app create-admin USERNAME`."""
+    from app.admin import commands as admin_commands
+    from app.auth import tokens
+
+    @app.cli.group("tokens")
+    def tokens_group():
+        """Personal access tokens for scripts."""
+
+    @tokens_group.command("create")
+    @click.argument("username")
+    @click.option("--name", required=True, help="What the token is for (shown in the account's token list).")
+    @click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True,
+                  help="write can also upload and delete.")
+    @click.option("--expires-in-days", type=click.IntRange(1, tokens.MAX_EXPIRY_DAYS), default=None,
+                  help="Days until it stops working (default: never).")
+    def create_token(username, name, scope, expires_in_days):
+        """Print a new access token of USERNAME (it is shown this once)."""
+        user = admin_commands.find_user_or_fail(username)
+        try:
+            made = tokens.create_token(user, name, [scope], expires_in_days)
+        except tokens.TokenError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(made.secret)
+
+    admin_commands.register(app)

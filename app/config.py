@@ -74,6 +74,22 @@ class Config:
     # Per user: a camera sends 15-30 frames a second, and a user may have two tabs open.
     WEBCAM_FRAME_LIMIT = os.environ.get("WEBCAM_FRAME_LIMIT", "60 per second;2400 per minute")
 
+    # The JSON API's limits, per access token, per account and per client address (app.api_v1.limits).
+    API_LIMIT_PER_TOKEN = os.environ.get("API_LIMIT_PER_TOKEN", "120 per minute")
+    API_LIMIT_PER_USER = os.environ.get("API_LIMIT_PER_USER", "300 per minute")
+    API_LIMIT_PER_ADDRESS = os.environ.get("API_LIMIT_PER_ADDRESS", "600 per minute")
+    # IETF RateLimit fields instead of X-RateLimit-* (app.api_v1.limits rewrites Reset as seconds).
+    RATELIMIT_HEADER_LIMIT = "RateLimit-Limit"
+    RATELIMIT_HEADER_REMAINING = "RateLimit-Remaining"
+    RATELIMIT_HEADER_RESET = "RateLimit-Reset"
+
+    # The OpenAPI document (flask-smorest), served at /api/v1/openapi.json.
+    API_TITLE = "Moodlens API"
+    API_VERSION = "1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
 

@@ -6,6 +6,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from app.openapi import ProblemApi
+
 
 class Base(DeclarativeBase):
     pass
@@ -14,8 +16,10 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
-# No default limits: only the routes that need throttling (login) declare one.
+# No default limits: the routes that need throttling (login, the JSON API) declare theirs.
 limiter = Limiter(key_func=get_remote_address)
+# The JSON API's OpenAPI document (flask-smorest), served at /api/v1/openapi.json.
+api = ProblemApi()
 
 
 def __getattr__(name: str):

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import BASE_DIR, Config, config_for_environment
-from app.extensions import csrf, db, limiter, login_manager
+from app.extensions import api, csrf, db, limiter, login_manager
 from app.hardening import register as register_hardening
 from app.inputs import RowIdConverter
 
@@ -98,6 +98,13 @@ def register_extensions(app: Flask, migration_commands: bool = True) -> None:
 
         migrate.init_app(app, db)
     csrf.init_app(app)
+    from app.api_v1.limits import register_headers
+    from app.auth import bearer
+
+    # Before the limiter: the limits' keys need to know the token, and the header rewrite must
+    # run after the limiter has written its headers.
+    bearer.register(app)
+    register_headers(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -111,6 +118,7 @@ def register_extensions(app: Flask, migration_commands: bool = True) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.about import bp as about_bp
+    from app.admin import bp as admin_bp
     from app.analysis import bp as analysis_bp
     from app.analysis.api import api_bp
     from app.auth import bp as auth_bp
@@ -119,12 +127,27 @@ def register_blueprints(app: Flask) -> None:
     from app.webcam import bp as webcam_bp
 
     app.register_blueprint(about_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(analysis_bp)
-    app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(api_bp, url_prefix="/api")  # before api_v1: it decorates the same views
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
     app.register_blueprint(health_bp)
     app.register_blueprint(webcam_bp)
+    register_api(app)
+
+
+def register_api(app: Flask) -> None:
+    """/api/v1 with its OpenAPI document and its docs page (the older /api addresses, aliases
+    of its views, are registered with the other blueprints)."""
+    from app.api_v1 import bp as v1_bp
+    from app.api_v1.docs import docs_bp
+    from app.openapi import document_security
+
+    api.init_app(app)
+    document_security(api)
+    api.register_blueprint(v1_bp)
+    app.register_blueprint(docs_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

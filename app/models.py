@@ -46,6 +46,11 @@ class User(UserMixin, db.Model):
     email_key: Mapped[str | None] = mapped_column(String(320), unique=True, index=True)
     # Keep a downscaled copy of each uploaded photo with its analysis (off unless the user asks).
     keep_photos: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Operators of the instance: they see the admin console (counts only, never anyone's data).
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A disabled account cannot log in; its login sessions and access tokens stop working.
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    last_login_at: Mapped[datetime | None]
 
     # passive_deletes: the database's ON DELETE CASCADE removes the rows in one statement.
     analyses: Mapped[list["Analysis"]] = relationship(
@@ -56,6 +61,9 @@ class User(UserMixin, db.Model):
     )
 
     login_sessions: Mapped[list["UserSession"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    api_tokens: Mapped[list["ApiToken"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -91,6 +99,61 @@ class UserSession(db.Model):
     expires_at: Mapped[datetime]
 
     user: Mapped[User] = relationship(back_populates="login_sessions")
+
+
+class ApiToken(db.Model):
+    """A personal access token for scripts: only the SHA-256 of the secret is stored.
+
+    ``prefix`` (the first characters of the token) lets its owner tell tokens apart in a list;
+    ``scopes`` is "read" or "read write"."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[str] = mapped_column(String(32), default="read")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="api_tokens")
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def to_dict(self) -> dict:
+        def stamp(moment):
+            return moment.isoformat() + "Z" if moment else None
+
+        return {
+            "id": self.id,
+            "name": self.name,
+            "prefix": self.prefix,
+            "scopes": self.scope_list,
+            "created_at": stamp(self.created_at),
+            "expires_at": stamp(self.expires_at),
+            "last_used_at": stamp(self.last_used_at),
+        }
+
+
+class AuditEntry(db.Model):
+    """One action of an admin (disable, enable, delete an account, promote), kept after the
+    accounts involved are gone: names are copied, ids become NULL."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    actor_name: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    target_name: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(String(255), default="")
 
 
 class LoginFailure(db.Model):

@@ -86,7 +86,8 @@ def empty_database(tmp_path, monkeypatch):
             db.session.rollback()
             db.drop_all()
             with db.engine.begin() as connection:
-                for table in ("deleted_items", "analysis_photos", "user_sessions", "login_failures", "alembic_version"):
+                for table in ("audit_log", "api_tokens", "deleted_items", "analysis_photos", "user_sessions",
+                              "login_failures", "alembic_version"):
                     connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
             db.engine.dispose()
 
@@ -153,3 +154,17 @@ def csrf_token_from(html: str) -> str:
     )
     assert match, "no CSRF token in page"
     return match.group(1)
+
+
+def make_token(app, user_id: int, scopes=("read", "write"), name: str = "test", expires_in_days=None) -> str:
+    """A personal access token of the user (its secret), made through the token service."""
+    from app.auth import tokens
+    from app.models import User
+
+    with app.app_context():
+        made = tokens.create_token(db.session.get(User, user_id), name, list(scopes), expires_in_days)
+        return made.secret
+
+
+def bearer(secret: str) -> dict:
+    return {"Authorization": f"Bearer {secret}"}

@@ -252,7 +252,10 @@ def test_request_larger_than_max_content_length(make_app):
 def test_api_requires_login(client, app):
     response = upload(client, (images.astronaut_jpeg(), "a.jpg", "image/jpeg"))
     assert response.status_code == 401
-    assert response.get_json() == {"error": "Log in first."}
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == 401 and body["title"] == "Unauthorized"
+    assert body["detail"].startswith("Log in first") and body["error"] == body["detail"]
     assert client.get("/api/analyses/1").status_code == 401
     assert stored(app) == (0, 0)
 

@@ -1,84 +1,37 @@
-"""JSON API for scripts and for the pages' JavaScript.
+"""The JSON addresses of earlier versions, kept for existing scripts: each one is the same view
+as its /api/v1 twin (one code path, the same checks and answers), plus the CSRF token for pages.
 
-Authentication is the session cookie; state-changing calls need the CSRF token in the
-X-CSRFToken header (GET /api/csrf-token hands it out).
+  POST   /api/analyze                            = POST   /api/v1/analyses
+  GET    /api/analyses/<id>                      = GET    /api/v1/analyses/<id>
+  DELETE /api/analyses/<id>                      = DELETE /api/v1/analyses/<id>
+  POST   /api/webcam/sessions                    = POST   /api/v1/webcam/sessions
+  POST   /api/webcam/sessions/<id>/frames        = POST   /api/v1/webcam/sessions/<id>/frames
+  POST   /api/webcam/sessions/<id>/stop          = POST   /api/v1/webcam/sessions/<id>/stop
+  GET    /api/webcam/sessions/<id>               = GET    /api/v1/webcam/sessions/<id>
 """
-from flask import Blueprint, current_app, jsonify, request
-from flask_login import current_user, login_required
+from flask import Blueprint, jsonify
+from flask_login import login_required
 from flask_wtf.csrf import generate_csrf
 
-from app.analysis.ownership import owned_analysis_or_404
-from app.analysis.service import (
-    UploadError,
-    analyse_uploads,
-    delete_analysis,
-    uploads_from_files,
-    uploads_from_json,
-)
+from app.api_v1 import analyses, limits, webcam
 
 api_bp = Blueprint("api", __name__)
+limits.apply(api_bp)
+
+ALIASES = (
+    ("/analyze", "analyze", analyses.create_analyses, "POST"),
+    ("/analyses/<int:analysis_id>", "get_analysis", analyses.get_analysis, "GET"),
+    ("/analyses/<int:analysis_id>", "remove_analysis", analyses.delete, "DELETE"),
+    ("/webcam/sessions", "webcam_start", webcam.start_webcam_session, "POST"),
+    ("/webcam/sessions/<int:session_id>/frames", "webcam_frame", webcam.webcam_frame, "POST"),
+    ("/webcam/sessions/<int:session_id>/stop", "webcam_stop", webcam.stop_webcam_session, "POST"),
+    ("/webcam/sessions/<int:session_id>", "webcam_show", webcam.webcam_session, "GET"),
+)
+for rule, endpoint, view, method in ALIASES:
+    api_bp.add_url_rule(rule, endpoint, view, methods=[method])
 
 
 @api_bp.get("/csrf-token")
 @login_required
 def csrf_token():
     return jsonify(csrf_token=generate_csrf())
-
-
-@api_bp.post("/analyze")
-@login_required
-def analyze():
-    """Analyse one or many images: multipart field(s) `image`, or JSON {"image": base64}.
-
-    Per file: every good file is analysed and stored, every bad one is reported on its own
-    (see ``analysis_response``)."""
-    try:
-        uploads = read_uploads_from_request()
-    except UploadError as error:
-        return jsonify(error=error.message), error.status
-    outcomes = analyse_uploads(current_user, uploads, current_app.config["MAX_IMAGE_PIXELS"])
-    return analysis_response(outcomes)
-
-
-def analysis_response(outcomes):
-    """200 with ``results`` (stored analyses) and ``errors`` (refused files) when at least one
-    file was stored; when none was, the refused file's 4xx status (400 if they differ) with
-    ``error`` naming every refused file, and the same ``errors`` list."""
-    results = [outcome.analysis.to_dict() for outcome in outcomes if outcome.ok]
-    errors = [{"filename": o.filename, "error": o.error, "status": o.status} for o in outcomes if not o.ok]
-    body = {"results": results, "errors": errors, "files": [outcome.to_dict() for outcome in outcomes]}
-    if results:
-        return jsonify(body)
-    statuses = {error["status"] for error in errors}
-    status = statuses.pop() if len(statuses) == 1 else 400
-    return jsonify(error=" ".join(error["error"] for error in errors), **body), status
-
-
-def read_uploads_from_request():
-    if request.mimetype == "multipart/form-data":
-        return uploads_from_files(
-            request.files.getlist("image"), current_app.config["MAX_FILES_PER_UPLOAD"]
-        )
-    if request.mimetype == "application/json":
-        payload = request.get_json(silent=True)
-        if payload is None:
-            raise UploadError("Malformed JSON body.")
-        return uploads_from_json(payload)
-    raise UploadError(
-        "Send the image as multipart/form-data (field 'image') or as JSON {\"image\": base64}.", 415
-    )
-
-
-@api_bp.get("/analyses/<int:analysis_id>")
-@login_required
-def get_analysis(analysis_id: int):
-    analysis = owned_analysis_or_404(analysis_id)
-    return jsonify(analysis.to_dict())
-
-
-@api_bp.delete("/analyses/<int:analysis_id>")
-@login_required
-def remove_analysis(analysis_id: int):
-    analysis = owned_analysis_or_404(analysis_id)
-    delete_analysis(analysis)
-    return "", 204

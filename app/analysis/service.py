@@ -4,6 +4,8 @@ import binascii
 from dataclasses import dataclass
 
 import cv2
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
@@ -76,19 +78,35 @@ def uploads_from_files(files: list[FileStorage], max_files: int) -> list[ImageUp
     return uploads
 
 
-def uploads_from_json(payload) -> list[ImageUpload]:
-    """JSON body for scripts: {"image": "<base64 or data: URL>", "filename": "optional"}."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("image"), str):
-        raise UploadError('JSON body must be an object with an "image" field holding base64 data.')
-    encoded = payload["image"]
+JSON_SHAPE = ('JSON body must be an object with an "image" field holding base64 data, or with '
+              '"images": a list of such objects.')
+
+
+def uploads_from_json(payload, max_files: int | None = None) -> list[ImageUpload]:
+    """JSON body for scripts: {"image": "<base64 or data: URL>", "filename": "optional"}, or
+    {"images": [several such objects]}."""
+    if isinstance(payload, dict) and "images" in payload and "image" not in payload:
+        items = payload["images"]
+        if not isinstance(items, list) or not items:
+            raise UploadError(JSON_SHAPE)
+        if max_files is not None and len(items) > max_files:
+            raise UploadError(f"Too many files: at most {max_files} images per upload.")
+        return [upload_from_json_item(item, f"images[{index}]") for index, item in enumerate(items)]
+    return [upload_from_json_item(payload, "image")]
+
+
+def upload_from_json_item(item, where: str) -> ImageUpload:
+    if not isinstance(item, dict) or not isinstance(item.get("image"), str):
+        raise UploadError(JSON_SHAPE)
+    encoded = item["image"]
     if encoded.startswith("data:"):
         encoded = encoded.partition(",")[2]
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise UploadError('"image" is not valid base64.') from None
-    filename = payload.get("filename")
-    return [ImageUpload(filename=clean_filename(filename), data=data)]
+        raise UploadError(f'"{where}" is not valid base64.') from None
+    filename = item.get("filename")
+    return ImageUpload(filename=clean_filename(filename), data=data)
 
 
 def decode_upload(upload: ImageUpload, max_pixels: int) -> DecodedImage:
@@ -192,6 +210,41 @@ def get_owned_analysis(user: User, analysis_id: int) -> Analysis | None:
     if analysis is None or analysis.user_id != user.id:
         return None
     return analysis
+
+
+@dataclass
+class AnalysisPage:
+    items: list[Analysis]
+    page: int
+    per_page: int
+    pages: int
+    total: int
+
+    def to_dict(self) -> dict:
+        return {"items": [analysis.to_dict() for analysis in self.items], "page": self.page,
+                "per_page": self.per_page, "pages": self.pages, "total": self.total}
+
+
+def list_analyses(user_id: int, date_range=None, source: str | None = None, page: int = 1,
+                  per_page: int = 20) -> AnalysisPage:
+    """The user's analyses (pictures and webcam seconds), newest first, one page of them.
+
+    ``date_range`` is the dashboard's DateRange (days in the user's zone); ``source`` "upload"
+    or "webcam". A page past the last one is empty (its number is kept, so scripts stop)."""
+    query = select(Analysis).where(Analysis.user_id == user_id)
+    if source:
+        query = query.where(Analysis.source == source)
+    if date_range is not None:
+        if date_range.is_reversed:
+            return AnalysisPage([], page, per_page, 1, 0)
+        query = date_range.apply(query)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(
+        query.options(selectinload(Analysis.faces))
+        .order_by(Analysis.created_at.desc(), Analysis.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return AnalysisPage(list(rows), page, per_page, max(1, -(-total // per_page)), total)
 
 
 def delete_analysis(analysis: Analysis) -> None:

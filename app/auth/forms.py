@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
 PASSWORD_RULES = [DataRequired(), Length(min=8, max=128, message="Use 8 to 128 characters.")]
@@ -46,3 +46,21 @@ class DeleteAccountForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Only carries the CSRF token: logging out is a POST."""
+
+
+try:  # WTForms 3.3 names choices; older versions take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    def SelectChoice(value, label):  # noqa: N802
+        return (value, label)
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)],
+                       description="What the token is for, e.g. “backup script”.")
+    scope = SelectField("Access", choices=[SelectChoice("read", "Read only"),
+                                           SelectChoice("write", "Read and write (upload, delete)")], default="read")
+    expires_in_days = SelectField("Expires", choices=[SelectChoice("30", "in 30 days"), SelectChoice("90", "in 90 days"),
+                                                      SelectChoice("365", "in a year"), SelectChoice("never", "never")],
+                                  default="90")
+    submit = SubmitField("Create token")

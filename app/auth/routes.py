@@ -5,8 +5,10 @@ from flask_login import current_user, login_required, logout_user
 from flask_limiter.util import get_remote_address
 
 from app.auth import bp, sessions
-from app.auth.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, LogoutForm, RegistrationForm
+from app.auth import tokens
+from app.auth.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, LogoutForm, RegistrationForm, TokenForm
 from app.auth.service import (
+    AccountDisabled,
     AccountError,
     LoginThrottled,
     authenticate,
@@ -69,6 +71,10 @@ def login():
             user = authenticate(form.username.data, form.password.data)
         except LoginThrottled:
             abort(429)  # the same answer as the per-address limit: it says nothing about the account
+        except AccountDisabled:
+            # Said only to whoever knows the password.
+            form.password.errors.append("This account has been disabled by the administrator.")
+            return render_template("auth/login.html", form=form), 403
         if user is not None:
             sessions.start(user, remember=form.remember.data)
             return redirect(safe_next_url(request.args.get("next")) or url_for("analysis.upload"))
@@ -88,12 +94,43 @@ def logout():
     return redirect(url_for("analysis.index"))
 
 
+def account_page(status: int = 200, **forms):
+    forms.setdefault("password_form", ChangePasswordForm())
+    forms.setdefault("delete_form", DeleteAccountForm())
+    forms.setdefault("token_form", TokenForm(formdata=None))
+    return render_template("auth/account.html", api_tokens=tokens.list_tokens(current_user.id), **forms), status
+
+
 @bp.route("/account", methods=["GET"])
 @login_required
 def account():
-    return render_template(
-        "auth/account.html", password_form=ChangePasswordForm(), delete_form=DeleteAccountForm()
-    )
+    return account_page()
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    """Make an access token and show it on this answer only (it is never stored or shown again,
+    so there is no redirect that would need to carry it)."""
+    form = TokenForm()
+    if form.validate_on_submit():
+        days = None if form.expires_in_days.data == "never" else int(form.expires_in_days.data)
+        try:
+            made = tokens.create_token(current_user._get_current_object(), form.name.data, [form.scope.data], days)
+        except tokens.TokenError as error:
+            form.name.errors.append(str(error))
+        else:
+            return account_page(new_token=made.secret, new_token_name=made.token.name)
+    return account_page(400, token_form=form)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    if not tokens.revoke_token(current_user.id, token_id):
+        abort(404)
+    flash("The token was revoked: it no longer works.", "success")
+    return redirect(url_for("auth.account") + "#tokens")
 
 
 @bp.post("/account/password")
@@ -110,7 +147,7 @@ def password():
             sessions.start(user)  # every other session ended with the old password
             flash("Your password was changed. You were logged out everywhere else.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", password_form=form, delete_form=DeleteAccountForm()), 400
+    return account_page(400, password_form=form)
 
 
 @bp.post("/account/delete")
@@ -126,4 +163,4 @@ def delete():
             logout_user()
             flash("Your account and all its data were deleted.", "info")
             return redirect(url_for("analysis.index"))
-    return render_template("auth/account.html", password_form=ChangePasswordForm(), delete_form=form), 400
+    return account_page(400, delete_form=form)

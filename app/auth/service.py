@@ -23,6 +23,10 @@ class AccountError(ValueError):
         self.message = message
 
 
+class AccountDisabled(Exception):
+    """The password was right, but an admin has disabled the account."""
+
+
 class LoginThrottled(Exception):
     """Too many login attempts for this account in the current window."""
 
@@ -78,7 +82,8 @@ def find_account(login: str) -> User | None:
 
 
 def authenticate(login: str, password: str) -> User | None:
-    """The account if ``password`` is right; None if not. Raises LoginThrottled when locked.
+    """The account if ``password`` is right; None if not. Raises LoginThrottled when locked,
+    AccountDisabled when the password is right but the account is disabled.
 
     Unknown and known accounts look alike from outside: both are counted by the lockout, and
     both cost one password hash check."""
@@ -92,6 +97,8 @@ def authenticate(login: str, password: str) -> User | None:
     if not user.check_password(password):
         return None
     throttle.clear(key)
+    if user.disabled:
+        raise AccountDisabled
     return user
 
 

@@ -9,7 +9,8 @@ Here that id is a random token made at each login, and the database keeps its SH
 * logging out deletes that login's row: a copy of its cookies stops working at once;
 * changing the password deletes every row of the user (all devices, all remember-me cookies)
   and opens a fresh session for the browser that changed it;
-* a row lives at most ``LOGIN_SESSION_LIFETIME``, however long a cookie is kept.
+* a row lives at most ``LOGIN_SESSION_LIFETIME``, however long a cookie is kept;
+* a disabled account's sessions are deleted, and its cookies are refused even before that.
 """
 import hashlib
 import secrets
@@ -37,6 +38,7 @@ def start(user: User, remember: bool = False) -> None:
     token = secrets.token_urlsafe(32)
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at <= now))
     db.session.add(UserSession(user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + lifetime()))
+    user.last_login_at = now
     db.session.commit()
     user.session_token = token
     login_user(user, remember=remember, duration=lifetime())
@@ -49,7 +51,8 @@ def load(token: str) -> User | None:
     user = db.session.scalar(
         select(User)
         .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == token_hash(token), UserSession.expires_at > utcnow())
+        .where(UserSession.token_hash == token_hash(token), UserSession.expires_at > utcnow(),
+               User.disabled.is_(False))
     )
     if user is not None:
         user.session_token = token

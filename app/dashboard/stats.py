@@ -83,6 +83,10 @@ def parse_date(value: str | None) -> date | None:
         day = date.fromisoformat(value) if value else None
     except ValueError:
         return None  # an unreadable date is simply no filter
+    return clamp_day(day)
+
+
+def clamp_day(day: date | None) -> date | None:
     return min(max(day, FIRST_DAY), LAST_DAY) if day else None
 
 

@@ -1,0 +1,51 @@
+"""/api/v1/stats and /api/v1/export: the dashboard's chart data and the full export, from the
+same modules the dashboard uses."""
+from flask import Response
+from flask_login import current_user
+
+from app.api_v1 import bp, schemas
+from app.api_v1.auth import login_required
+from app.dashboard.export import analyses_to_csv, analyses_to_json
+from app.dashboard.stats import DateRange, all_analyses, clamp_day, summary, zone_from
+
+
+def date_range_from(args: dict) -> DateRange:
+    """The validated query (from, to, tz, preset) as the dashboard's DateRange."""
+    zone = zone_from(args.get("tz"))
+    if args.get("preset"):
+        return DateRange.from_args({"preset": args["preset"]}, zone)
+    return DateRange(clamp_day(args.get("from_")), clamp_day(args.get("to")), zone)
+
+
+@bp.route("/stats", methods=["GET"])
+@bp.arguments(schemas.StatsQuery, location="query", as_kwargs=True)
+@bp.response(200, schemas.Stats)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
+@bp.doc(summary="What the dashboard charts",
+        description="Faces per emotion per source, and per emotion per day or week in tz; every day or week "
+                    "of the range is listed, empty ones included.")
+@login_required
+def stats(bucket, **query):
+    return summary(current_user.id, date_range_from(query), bucket)
+
+
+@bp.route("/export", methods=["GET"])
+@bp.response(200, schemas.Export)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
+@bp.doc(summary="Everything you stored, as JSON", description="Kept photos come as base64 JPEG.")
+@login_required
+def export():
+    return analyses_to_json(current_user, all_analyses(current_user.id, with_photos=True))
+
+
+@bp.route("/export.csv", methods=["GET"])
+@bp.response(200, {"type": "string"}, content_type="text/csv")
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
+@bp.doc(summary="Everything you stored, as CSV (one row per face)")
+@login_required
+def export_csv():
+    return Response(analyses_to_csv(all_analyses(current_user.id)), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="emotion-history.csv"'})
