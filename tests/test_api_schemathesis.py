@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 from tests import images
 from tests.conftest import bearer, make_token
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 

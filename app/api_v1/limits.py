@@ -10,7 +10,7 @@ limit instead (a camera sends many frames a second).
 """
 import time
 
-from flask import Blueprint, Flask, current_app, g, request
+from flask import Blueprint, Flask, current_app, g
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -54,6 +54,6 @@ def register_headers(app: Flask) -> None:
         reset = response.headers.get("RateLimit-Reset")
         if reset is not None and reset.isdigit():
             response.headers["RateLimit-Reset"] = str(max(0, int(reset) - int(time.time())))
-        if response.status_code != 429 and request.path.startswith("/api/"):
+        if response.status_code not in (429, 503):
             response.headers.pop("Retry-After", None)
         return response
