@@ -13,7 +13,7 @@ from tests import images
 from tests.conftest import bearer, make_token
 
 PASSWORD = "correct horse battery"
-ADMIN_URLS = ["/admin/", "/admin/?q=a&page=2", "/admin/users/1/disable", "/admin/users/1/enable",
+ADMIN_URLS = ["/admin", "/admin/", "/admin/?q=a&page=2", "/admin/users/1/disable", "/admin/users/1/enable",
               "/admin/users/1/delete"]
 
 
@@ -32,13 +32,16 @@ def upload(client, name="secret-holiday.jpg"):
 
 def test_admin_urls_are_404_for_visitors_and_ordinary_users(client, auth):
     for url in ADMIN_URLS:
-        method = client.get if url.startswith("/admin/?") or url == "/admin/" else client.post
+        method = client.post if "/users/" in url else client.get
         assert method(url).status_code == 404, url
     auth.signup_and_login("mallory")
     for url in ADMIN_URLS:
-        method = client.get if url.startswith("/admin/?") or url == "/admin/" else client.post
+        method = client.post if "/users/" in url else client.get
         assert method(url).status_code == 404, url
     assert "/admin" not in client.get("/dashboard/").get_data(as_text=True)
+    for url in ("/admin/users/1/disable", "/admin/nothing", "/admin/users/x"):  # wrong method, no such page
+        assert client.get(url).status_code == 404
+        assert client.delete(url).status_code == 404
 
 
 def test_admin_sees_counts_but_never_pictures_faces_or_scores(client, auth, app):
@@ -50,6 +53,7 @@ def test_admin_sees_counts_but_never_pictures_faces_or_scores(client, auth, app)
     auth.logout()
     auth.signup_and_login("root")
     make_admin(app)
+    assert client.get("/admin").status_code == 200
     page = client.get("/admin/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -158,6 +162,20 @@ def test_admin_cannot_disable_or_delete_itself(client, auth, app):
     with app.app_context():
         user = db.session.get(User, root_id)
         assert user is not None and not user.disabled
+
+
+def test_admin_urls_are_404_without_a_form_token_too(csrf_client, csrf_app):
+    """With CSRF on, a visitor's or user's POST to the console is 404, not a 400 that would
+    reveal it."""
+    from tests.conftest import csrf_token_from
+
+    assert csrf_client.post("/admin/users/1/disable").status_code == 404
+    page = csrf_client.get("/auth/register").get_data(as_text=True)
+    csrf_client.post("/auth/register", data={"username": "eve", "email": "eve@example.com", "password": PASSWORD,
+                                             "confirm": PASSWORD, "csrf_token": csrf_token_from(page)})
+    for url in ADMIN_URLS[3:]:
+        assert csrf_client.post(url).status_code == 404
+    assert csrf_client.get("/admin/").status_code == 404
 
 
 def test_admin_actions_need_the_csrf_token(csrf_client, csrf_app):

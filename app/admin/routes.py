@@ -1,5 +1,5 @@
-"""Admin console pages. Every address here answers 404 to anyone who is not a logged-in admin,
-so that the console's existence is not revealed."""
+"""Admin console pages. Every address under /admin answers 404 to anyone who is not a logged-in
+admin (whatever the method, even one the route does not take), so the console is not revealed."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -7,8 +7,10 @@ from app.admin import bp, service
 from app.auth.routes import safe_next_url
 
 
-@bp.before_request
+@bp.before_app_request  # app-wide: also before routing errors such as 405
 def admins_only():
+    if request.path != "/admin" and not request.path.startswith("/admin/"):
+        return
     if not current_user.is_authenticated or not current_user.is_admin:
         abort(404)
 
@@ -24,7 +26,7 @@ def back():
     return redirect(safe_next_url(request.form.get("next")) or url_for("admin.index"))
 
 
-@bp.get("/")
+@bp.get("/", strict_slashes=False)  # /admin and /admin/ alike: no redirect that reveals it
 def index():
     page = request.args.get("page", "1")
     accounts = service.list_accounts(request.args.get("q", ""), int(page) if page.isdecimal() and len(page) < 7 else 1)
