@@ -89,6 +89,12 @@ class Config:
     OPENAPI_VERSION = "3.1.0"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS = {"info": {"description": (
+        "Facial emotion recognition: find every face in a picture and score its expression (seven "
+        "classes). Authenticate with a personal access token (Authorization: Bearer ...), or with the "
+        "browser's session cookie plus the CSRF token in X-CSRFToken for calls that change data. Errors "
+        "are application/problem+json (RFC 9457). Limits per token, account and address are announced "
+        "in RateLimit-* headers.")}}
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))

@@ -142,11 +142,12 @@ def register_api(app: Flask) -> None:
     of its views, are registered with the other blueprints)."""
     from app.api_v1 import bp as v1_bp
     from app.api_v1.docs import docs_bp
-    from app.openapi import document_security
+    from app.openapi import document_security, document_tags
 
     api.init_app(app)
     document_security(api)
     api.register_blueprint(v1_bp)
+    document_tags(api, v1_bp.name)
     app.register_blueprint(docs_bp)
 
 

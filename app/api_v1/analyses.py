@@ -34,8 +34,10 @@ UPLOAD_BODY = {
     },
 }
 
+TAGS = ["Analyses"]
 
-@bp.route("/analyses", methods=["POST"])
+
+@bp.route("/analyses", methods=["POST"], tags=TAGS)
 @bp.doc(requestBody=UPLOAD_BODY, summary="Analyse pictures",
         description="Every good file is analysed and stored, every bad one is listed in errors with the status "
                     "it would have had on its own. 200 when at least one file was stored; otherwise the refused "
@@ -89,7 +91,7 @@ def read_uploads_from_request():
     )
 
 
-@bp.route("/analyses", methods=["GET"])
+@bp.route("/analyses", methods=["GET"], tags=TAGS)
 @bp.arguments(schemas.AnalysisListQuery, location="query", as_kwargs=True)
 @bp.response(200, schemas.AnalysisPage)
 @bp.alt_response(401, response="UNAUTHORIZED")
@@ -103,7 +105,7 @@ def list_(page, per_page, source=None, **dates):
     return found.to_dict()
 
 
-@bp.route("/analyses/<int:analysis_id>", methods=["GET"])
+@bp.route("/analyses/<int:analysis_id>", methods=["GET"], tags=TAGS)
 @bp.response(200, schemas.Analysis)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(404, response="NOT_FOUND")
@@ -114,7 +116,7 @@ def get_analysis(analysis_id: int):
     return owned_analysis_or_404(analysis_id).to_dict()
 
 
-@bp.route("/analyses/<int:analysis_id>", methods=["DELETE"])
+@bp.route("/analyses/<int:analysis_id>", methods=["DELETE"], tags=TAGS)
 @bp.response(204)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")

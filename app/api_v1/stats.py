@@ -8,6 +8,8 @@ from app.api_v1.auth import login_required
 from app.dashboard.export import analyses_to_csv, analyses_to_json
 from app.dashboard.stats import DateRange, all_analyses, clamp_day, summary, zone_from
 
+TAGS = ["History"]
+
 
 def date_range_from(args: dict) -> DateRange:
     """The validated query (from, to, tz, preset) as the dashboard's DateRange."""
@@ -17,7 +19,7 @@ def date_range_from(args: dict) -> DateRange:
     return DateRange(clamp_day(args.get("from_")), clamp_day(args.get("to")), zone)
 
 
-@bp.route("/stats", methods=["GET"])
+@bp.route("/stats", methods=["GET"], tags=TAGS)
 @bp.arguments(schemas.StatsQuery, location="query", as_kwargs=True)
 @bp.response(200, schemas.Stats)
 @bp.alt_response(401, response="UNAUTHORIZED")
@@ -30,7 +32,7 @@ def stats(bucket, **query):
     return summary(current_user.id, date_range_from(query), bucket)
 
 
-@bp.route("/export", methods=["GET"])
+@bp.route("/export", methods=["GET"], tags=TAGS)
 @bp.response(200, schemas.Export)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")
@@ -40,7 +42,7 @@ def export():
     return analyses_to_json(current_user, all_analyses(current_user.id, with_photos=True))
 
 
-@bp.route("/export.csv", methods=["GET"])
+@bp.route("/export.csv", methods=["GET"], tags=TAGS)
 @bp.response(200, {"type": "string"}, content_type="text/csv")
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")

@@ -7,8 +7,10 @@ from app.api_v1.auth import login_required, session_only
 from app.auth import tokens
 from app.errors import problem
 
+TAGS = ["Access tokens"]
 
-@bp.route("/tokens", methods=["POST"])
+
+@bp.route("/tokens", methods=["POST"], tags=TAGS)
 @bp.arguments(schemas.TokenCreate)
 @bp.response(201, schemas.NewToken)
 @bp.alt_response(400, response="BAD_REQUEST")
@@ -28,7 +30,7 @@ def create_token(body):
     return {**made.token.to_dict(), "token": made.secret}, 201
 
 
-@bp.route("/tokens", methods=["GET"])
+@bp.route("/tokens", methods=["GET"], tags=TAGS)
 @bp.response(200, schemas.TokenList)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")
@@ -38,7 +40,7 @@ def list_tokens():
     return {"items": [token.to_dict() for token in tokens.list_tokens(current_user.id)]}
 
 
-@bp.route("/tokens/<int:token_id>", methods=["DELETE"])
+@bp.route("/tokens/<int:token_id>", methods=["DELETE"], tags=TAGS)
 @bp.response(204)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")

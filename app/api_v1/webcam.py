@@ -22,6 +22,8 @@ FRAME_BODY = {
 }
 FRAME_TITLES = {400: "Bad frame", 413: "Frame too large", 415: "Unsupported media type"}
 
+TAGS = ["Webcam"]
+
 
 def frame_rate_limit() -> str:
     return current_app.config["WEBCAM_FRAME_LIMIT"]
@@ -45,7 +47,7 @@ def owned_session_or_404(session_id: int):
     return session
 
 
-@bp.route("/webcam/sessions", methods=["POST"])
+@bp.route("/webcam/sessions", methods=["POST"], tags=TAGS)
 @bp.response(201, schemas.WebcamSession)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")
@@ -56,7 +58,7 @@ def start_webcam_session():
     return session_summary(start_session(current_user.id)), 201
 
 
-@bp.route("/webcam/sessions/<int:session_id>/frames", methods=["POST"])
+@bp.route("/webcam/sessions/<int:session_id>/frames", methods=["POST"], tags=TAGS)
 @limiter.limit(frame_rate_limit, key_func=user_or_address, scope="webcam-frames")
 @bp.doc(requestBody=FRAME_BODY, summary="Analyse one camera frame",
         description="Faces of the frame; each second with faces is stored once, its scores averaged.")
@@ -90,7 +92,7 @@ def webcam_frame(session_id: int):
                    faces=[face.to_dict() for face in faces], analysis_ms=round(analysis_ms, 1))
 
 
-@bp.route("/webcam/sessions/<int:session_id>/stop", methods=["POST"])
+@bp.route("/webcam/sessions/<int:session_id>/stop", methods=["POST"], tags=TAGS)
 @bp.response(200, schemas.WebcamSession)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")
@@ -102,7 +104,7 @@ def stop_webcam_session(session_id: int):
     return session_summary(stop_session(owned_session_or_404(session_id)))
 
 
-@bp.route("/webcam/sessions/<int:session_id>", methods=["GET"])
+@bp.route("/webcam/sessions/<int:session_id>", methods=["GET"], tags=TAGS)
 @bp.response(200, schemas.WebcamSession)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(404, response="NOT_FOUND")
