@@ -108,3 +108,12 @@ def to_bgr_uint8(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_RGBA2BGR)
     return cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+
+
+def portrait_from_face(face48: np.ndarray, side: int = 240) -> np.ndarray:
+    """A FER2013 face (48x48 gray) as a BGR portrait: enlarged, with its edges repeated around it
+    so that a turned copy shows no black corners and the detector sees the whole head."""
+    face = cv2.resize(face48, (side // 2, side // 2), interpolation=cv2.INTER_CUBIC)
+    pad = side // 4
+    framed = cv2.copyMakeBorder(face, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    return cv2.cvtColor(framed, cv2.COLOR_GRAY2BGR)

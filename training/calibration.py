@@ -1,10 +1,16 @@
-"""Calibrated confidences: temperature scaling, expected calibration error, reliability diagram.
+"""Calibrated confidences: temperature scaling, class bias, expected calibration error, reliability diagram.
 
 A network trained with cross-entropy tends to be over- or under-confident. One
 temperature ``T`` divides its logits before the softmax; it is fitted on faces
 held aside from training (never on a test split) by minimising the negative
 log-likelihood of the FER2013 labels, and it changes no prediction (the top
 class is the same at every T).
+
+A network also learns how rare each class is, and says fear and disgust less
+often than faces show them. A per-class bias ``-tau * log(class share)`` added
+after the temperature (logit adjustment, Menon et al. 2021) evens that out;
+``tau`` is chosen on the held-aside faces by the selection rule
+(``training.metrics.selection_score``), which weighs every class through macro-F1.
 """
 from __future__ import annotations
 
@@ -21,16 +27,35 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def averaged_softmax(logit_sets: list[np.ndarray], temperature: float) -> np.ndarray:
-    """What the served graph computes: the tempered softmax of each logit set (one per network
-    and view), averaged."""
-    return sum(softmax(logits / temperature) for logits in logit_sets) / len(logit_sets)
+BIAS_STRENGTHS = np.round(np.arange(0.0, 1.51, 0.1), 2)
 
 
-def fit_temperature(logit_sets: list[np.ndarray], labels: np.ndarray) -> float:
+def averaged_softmax(logit_sets: list[np.ndarray], temperature: float, class_bias=None) -> np.ndarray:
+    """What the served graph computes: the softmax of each logit set (one per network and view)
+    divided by the temperature, plus the class bias, averaged."""
+    bias = 0.0 if class_bias is None else np.asarray(class_bias, dtype=np.float64)
+    return sum(softmax(logits / temperature + bias) for logits in logit_sets) / len(logit_sets)
+
+
+def class_bias(class_shares: np.ndarray, strength: float) -> np.ndarray:
+    return -strength * np.log(np.clip(np.asarray(class_shares, dtype=np.float64), 1e-6, None))
+
+
+def fit_class_bias(logit_sets: list[np.ndarray], temperature: float, class_shares: np.ndarray, score) -> tuple[float, dict]:
+    """The bias strength in BIAS_STRENGTHS with the best ``score(probabilities)["score"]`` (ties: the
+    weaker bias), and that score's report."""
+    best = None
+    for strength in BIAS_STRENGTHS:
+        report = score(averaged_softmax(logit_sets, temperature, class_bias(class_shares, strength)))
+        if best is None or report["score"] > best[1]["score"] + 1e-9:
+            best = (float(strength), report)
+    return best
+
+
+def fit_temperature(logit_sets: list[np.ndarray], labels: np.ndarray, class_bias=None) -> float:
     """The T in [0.25, 5] with the lowest NLL, by golden-section search on log T (NLL is unimodal there)."""
     def nll(log_t: float) -> float:
-        probabilities = averaged_softmax(logit_sets, float(np.exp(log_t)))
+        probabilities = averaged_softmax(logit_sets, float(np.exp(log_t)), class_bias)
         return float(-np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, None)).mean())
 
     low, high = np.log(0.25), np.log(5.0)

@@ -38,9 +38,10 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from app.vision.preprocess import INPUT_SHAPE  # noqa: E402
-from training.calibration import averaged_softmax, fit_temperature, reliability  # noqa: E402
+from training.calibration import averaged_softmax, class_bias, fit_class_bias, fit_temperature, reliability  # noqa: E402
 from training.data import TRAIN_SPLIT_NAMES, load_or_exit, split_named  # noqa: E402
-from training.labels import hold_aside  # noqa: E402
+from training.labels import hold_aside, load_ferplus_votes, majority_labels  # noqa: E402
+from training.metrics import selection_score  # noqa: E402
 from training.model import build_emotion_net, serving_model  # noqa: E402
 
 ONNX_OPSET = 17
@@ -60,7 +61,7 @@ def load_serving_model(spec: str | Path) -> keras.Model:
     spec = Path(spec)
     config = json.loads(spec.read_text())
     nets = [load_net(spec.parent / m["weights"], m.get("width", 32), m["bn_epsilon"]) for m in config["members"]]
-    return serving_model(nets, config["temperature"], config["mirror"])
+    return serving_model(nets, config["temperature"], config["mirror"], config.get("class_bias"))
 
 
 def logit_sets(nets: list[keras.Model], faces: np.ndarray, mirror: bool) -> list[np.ndarray]:
@@ -71,12 +72,23 @@ def logit_sets(nets: list[keras.Model], faces: np.ndarray, mirror: bool) -> list
     return [net.predict(view, batch_size=512, verbose=0).astype(np.float64) for net in nets for view in views]
 
 
-def calibrate(nets: list[keras.Model], mirror: bool, held_faces: np.ndarray, held_labels: np.ndarray) -> dict:
+def calibrate(nets: list[keras.Model], mirror: bool, held_faces: np.ndarray, held_labels: np.ndarray,
+              held_majority: np.ndarray | None = None, class_shares: np.ndarray | None = None) -> dict:
+    """Temperature by NLL; with ``class_shares`` (the training faces' class frequencies) also the
+    class bias, its strength chosen by the selection rule, and the temperature fitted again
+    with the bias in place. All on the held-aside faces."""
     sets = logit_sets(nets, held_faces, mirror)
     temperature = fit_temperature(sets, held_labels)
     before = reliability(averaged_softmax(sets, 1.0), held_labels)
-    after = reliability(averaged_softmax(sets, temperature), held_labels)
-    return {"temperature": temperature, "held_aside_faces": int(len(held_labels)),
+    result = {"temperature": temperature, "class_bias": None, "bias_strength": 0.0}
+    if class_shares is not None:
+        strength, report = fit_class_bias(sets, temperature, class_shares,
+                                          lambda p: selection_score(p, held_labels, held_majority))
+        bias = class_bias(class_shares, strength)
+        result = {"temperature": fit_temperature(sets, held_labels, bias), "class_bias": bias.tolist(),
+                  "bias_strength": strength, "held_aside_selection": report}
+    after = reliability(averaged_softmax(sets, result["temperature"], result["class_bias"]), held_labels)
+    return {**result, "held_aside_faces": int(len(held_labels)),
             "held_aside_ece_before": before["ece"], "held_aside_ece_after": after["ece"]}
 
 
@@ -99,7 +111,8 @@ def export_tflite(model: keras.Model, path: Path, calibration_faces: np.ndarray)
 
 
 def export_members(members: list[tuple[Path, float]], data: str, out: str | Path, mirror: bool = True,
-                   hold_aside_share: float = 0.1, width: int = 32) -> dict[str, Path]:
+                   hold_aside_share: float = 0.1, width: int = 32, votes: str | None = None,
+                   balance_classes: bool = True) -> dict[str, Path]:
     from training.quantize import calibration_faces, quantize_model
 
     out = Path(out)
@@ -109,17 +122,20 @@ def export_members(members: list[tuple[Path, float]], data: str, out: str | Path
         raise SystemExit(f"error: {data} has no training split ({'/'.join(TRAIN_SPLIT_NAMES)})")
     rows = hold_aside(train.labels, hold_aside_share)
     nets = [load_net(path, width, epsilon) for path, epsilon in members]
-    calibration = calibrate(nets, mirror, train.faces[rows.held], train.labels[rows.held])
+    held_majority = majority_labels(load_ferplus_votes(votes)[train.name][rows.held]) if votes else None
+    shares = np.bincount(train.labels[rows.train], minlength=7) / len(rows.train) if balance_classes else None
+    calibration = calibrate(nets, mirror, train.faces[rows.held], train.labels[rows.held], held_majority, shares)
     spec = {"members": [], "mirror": mirror, **calibration}
     for index, ((path, epsilon), net) in enumerate(zip(members, nets)):
         name = f"member_{index}.weights.h5"
         net.save_weights(out / name)
         spec["members"].append({"weights": name, "bn_epsilon": epsilon, "width": width, "source": str(path)})
     (out / "serving.json").write_text(json.dumps(spec, indent=2) + "\n")
-    print(f"temperature {calibration['temperature']:.3f}: held-aside ECE {calibration['held_aside_ece_before']:.4f} "
-          f"-> {calibration['held_aside_ece_after']:.4f}", flush=True)
+    print(f"temperature {calibration['temperature']:.3f}, class bias strength {calibration['bias_strength']:.1f}: "
+          f"held-aside ECE {calibration['held_aside_ece_before']:.4f} -> {calibration['held_aside_ece_after']:.4f}",
+          flush=True)
 
-    model = serving_model(nets, calibration["temperature"], mirror)
+    model = serving_model(nets, calibration["temperature"], mirror, calibration["class_bias"])
     fp32 = export_onnx(model, out / "emotion_fp32.onnx")
     # Activations are calibrated on training faces only: never on the held-aside or test faces.
     faces = calibration_faces(train.faces[rows.train])
@@ -134,7 +150,8 @@ def export_run(run: str | Path, data: str, votes: str | None = None, width: int 
                hold_aside_share: float = 0.1) -> dict[str, Path]:
     """One training run's best network, flip-averaged, exported into the run's folder."""
     run = Path(run)
-    return export_members([(run / "best.weights.h5", KERAS_BN_EPSILON)], data, run, True, hold_aside_share, width)
+    return export_members([(run / "best.weights.h5", KERAS_BN_EPSILON)], data, run, True, hold_aside_share, width,
+                          votes)
 
 
 def parse_member(text: str) -> tuple[Path, float]:
@@ -151,8 +168,12 @@ def main(argv=None) -> int:
     parser.add_argument("--no-mirror", action="store_true", help="do not average over the mirror image")
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--hold-aside", type=float, default=0.1)
+    parser.add_argument("--votes", help="FER+ votes aligned with --data: the selection rule's FER+ term when "
+                                        "choosing the class bias")
+    parser.add_argument("--no-class-bias", action="store_true", help="temperature only, no class bias")
     args = parser.parse_args(argv)
-    export_members(args.member, args.data, args.out, not args.no_mirror, args.hold_aside, args.width)
+    export_members(args.member, args.data, args.out, not args.no_mirror, args.hold_aside, args.width, args.votes,
+                   not args.no_class_bias)
     return 0
 
 

@@ -7,9 +7,9 @@
 A stratified 10 % of Training is held aside (training.labels.hold_aside): the
 epoch is chosen on it and the confidence temperature is fitted on it, so the
 test splits (PublicTest, PrivateTest) are never looked at while training.
-Selection rule, fixed before any tuning: the mean of FER2013 accuracy and FER+
-majority accuracy on the held-aside faces (FER2013 accuracy alone when no votes
-are given). Every epoch writes ``last.npz`` (network, optimizer and weight
+Selection rule (training.metrics.selection_score), fixed before the runs it
+chose from: the mean of FER2013 accuracy, FER+ majority accuracy and FER2013
+macro-F1 on the held-aside faces. Every epoch writes ``last.npz`` (network, optimizer and weight
 average, for --resume), ``history.csv`` and, when the score improves,
 ``best.weights.h5``. At the end the best network is calibrated and exported
 (training.export): ``emotion_fp32.onnx``, ``emotion.onnx`` (int8),
@@ -36,10 +36,10 @@ from training.augment import augment_batch  # noqa: E402
 from training.data import TRAIN_SPLIT_NAMES, Split, load_or_exit, split_named  # noqa: E402
 from training.labels import hold_aside, load_ferplus_votes, majority_labels, soft_targets  # noqa: E402
 from training.metrics import selection_score  # noqa: E402
-from training.model import build_emotion_net  # noqa: E402
+from training.model import INITIALIZERS, build_emotion_net  # noqa: E402
 
-HISTORY_FIELDS = ["epoch", "lr", "train_loss", "held_fer2013", "held_ferplus", "held_score",
-                  "held_fer2013_ema", "held_ferplus_ema", "held_score_ema", "kept", "seconds"]
+HISTORY_FIELDS = ["epoch", "lr", "train_loss", "held_fer2013", "held_ferplus", "held_macro_f1", "held_score",
+                  "held_fer2013_ema", "held_ferplus_ema", "held_macro_f1_ema", "held_score_ema", "kept", "seconds"]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -63,6 +63,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--float32", action="store_true",
                         help="train in float32 (bfloat16 mixed precision is ~2x faster on CPUs with AVX512-BF16)")
     parser.add_argument("--no-export", action="store_true", help="stop after training (export later with training.export)")
+    parser.add_argument("--stop-after", type=int, default=0,
+                        help="end this sitting after epoch N of the --epochs schedule (continue later with --resume)")
+    recipe = parser.add_argument_group("recipe", "each default is the setting the ablation in models/README.md chose")
+    recipe.add_argument("--init", choices=sorted(INITIALIZERS), default="fan_in_uniform",
+                        help="initial weight scale (training.model.INITIALIZERS)")
+    recipe.add_argument("--weight-decay-form", choices=("coupled", "decoupled"), default="coupled",
+                        help="coupled: L2 added to the gradient before momentum (on every weight); "
+                             "decoupled: Keras's weight_decay, a shrink after the step (not on BatchNorm or biases)")
+    recipe.add_argument("--bn-momentum", type=float, default=0.9,
+                        help="share of BatchNorm's running statistics kept per step (Keras's default is 0.99)")
+    recipe.add_argument("--label-smoothing", type=float, default=0.1)
+    recipe.add_argument("--class-weights", choices=("face-mean", "class-mean"), default="face-mean",
+                        help="normalise the class weights so the average training face weighs 1 (face-mean) "
+                             "or so the average class does (class-mean, heavier classes then weigh less than 1)")
     return parser.parse_args(argv)
 
 
@@ -83,6 +97,33 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self):
         return {"peak": self.peak, "total_steps": self.total_steps, "warmup_share": self.warmup_share}
+
+
+class CoupledSGD(keras.optimizers.SGD):
+    """SGD with classic weight decay: ``l2 * w`` joins the gradient before momentum, on every weight.
+
+    Keras's own ``weight_decay`` shrinks the weights after the step instead; with momentum 0.9
+    that pull is about ten times weaker, so behind BatchNorm the kernels grow, the effective
+    step lr / |w|^2 shrinks, and the network learns ever more slowly (models/README.md).
+    """
+
+    def __init__(self, l2: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.l2 = float(l2)
+
+    def update_step(self, gradient, variable, learning_rate):
+        if self.l2:
+            gradient = gradient + keras.ops.cast(self.l2, variable.dtype) * variable
+        super().update_step(gradient, variable, learning_rate)
+
+
+def make_optimizer(args, total_steps: int) -> keras.optimizers.Optimizer:
+    schedule = OneCycle(args.lr, total_steps)
+    if args.weight_decay_form == "coupled":
+        return CoupledSGD(l2=args.weight_decay, learning_rate=schedule, momentum=0.9, nesterov=True)
+    optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
+    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    return optimizer
 
 
 class WeightAverage(keras.callbacks.Callback):
@@ -134,11 +175,17 @@ class Progress(keras.callbacks.Callback):
                   f"eta {elapsed / done * (self.steps - done):.0f}s", flush=True)
 
 
-def class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """Square-root inverse frequency: lifts disgust (436 faces) without wrecking accuracy on the rest."""
+def class_weights(labels: np.ndarray, n_classes: int, normalise: str = "face-mean") -> np.ndarray:
+    """Square-root inverse frequency: lifts disgust (436 faces) without wrecking accuracy on the rest.
+
+    ``face-mean`` scales them so the average training face weighs 1, so the loss (and the step
+    size) is that of an unweighted loss; ``class-mean`` makes the average class weigh 1, which on
+    FER2013 shrinks every step by a quarter.
+    """
     counts = np.maximum(np.bincount(labels, minlength=n_classes), 1).astype(np.float64)
     weights = np.sqrt(np.median(counts) / counts)
-    return (weights / weights.mean()).astype(np.float32)
+    scale = weights[labels].mean() if normalise == "face-mean" else weights.mean()
+    return (weights / scale).astype(np.float32)
 
 
 def epoch_dataset(faces: tf.Tensor, targets: tf.Tensor, sample_weights: tf.Tensor, epoch: int, args) -> tf.data.Dataset:
@@ -224,11 +271,10 @@ def main(argv=None) -> int:
           f"FER2013 label weight {args.fer2013_weight}", flush=True)
 
     steps = (len(faces) + args.batch_size - 1) // args.batch_size
-    net = build_emotion_net(width=args.width)
-    optimizer = keras.optimizers.SGD(OneCycle(args.lr, steps * args.epochs), momentum=0.9, nesterov=True,
-                                     weight_decay=args.weight_decay)
-    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
-    net.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    net = build_emotion_net(width=args.width, init=args.init, bn_momentum=args.bn_momentum)
+    optimizer = make_optimizer(args, steps * args.epochs)
+    net.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(
+        from_logits=True, label_smoothing=args.label_smoothing))
     optimizer.build(net.trainable_variables)
     average = WeightAverage(args.ema_decay)
 
@@ -243,9 +289,10 @@ def main(argv=None) -> int:
 
     faces_t = tf.constant(faces)
     targets_t = tf.constant(targets)
-    weights_t = tf.constant(class_weights(labels, targets.shape[1])[labels])
+    weights_t = tf.constant(class_weights(labels, targets.shape[1], args.class_weights)[labels])
     run_started = time.time()
-    for epoch in range(first_epoch, args.epochs + 1):
+    last_epoch = min(args.epochs, args.stop_after) if args.stop_after else args.epochs
+    for epoch in range(first_epoch, last_epoch + 1):
         started = time.time()
         fit = net.fit(epoch_dataset(faces_t, targets_t, weights_t, epoch, args), epochs=epoch,
                       initial_epoch=epoch - 1, verbose=0, callbacks=[average, Progress(steps)])
@@ -267,14 +314,19 @@ def main(argv=None) -> int:
             "epoch": epoch, "lr": f"{float(optimizer.learning_rate):.6f}",
             "train_loss": f"{fit.history['loss'][-1]:.4f}",
             "held_fer2013": f"{raw['fer2013']:.4f}", "held_ferplus": f"{raw['ferplus']:.4f}",
-            "held_score": f"{raw['score']:.4f}", "held_fer2013_ema": f"{ema['fer2013']:.4f}",
-            "held_ferplus_ema": f"{ema['ferplus']:.4f}", "held_score_ema": f"{ema['score']:.4f}",
+            "held_macro_f1": f"{raw['macro_f1']:.4f}", "held_score": f"{raw['score']:.4f}",
+            "held_fer2013_ema": f"{ema['fer2013']:.4f}", "held_ferplus_ema": f"{ema['ferplus']:.4f}",
+            "held_macro_f1_ema": f"{ema['macro_f1']:.4f}", "held_score_ema": f"{ema['score']:.4f}",
             "kept": kept, "seconds": f"{seconds:.1f}"})
-        remaining = (time.time() - run_started) / (epoch - first_epoch + 1) * (args.epochs - epoch)
+        remaining = (time.time() - run_started) / (epoch - first_epoch + 1) * (last_epoch - epoch)
         print(f"epoch {epoch}/{args.epochs}  loss {fit.history['loss'][-1]:.4f}  held-aside FER2013 "
-              f"{raw['fer2013']:.4f} FER+ {raw['ferplus']:.4f} (ema {ema['fer2013']:.4f} / {ema['ferplus']:.4f})"
+              f"{raw['fer2013']:.4f} FER+ {raw['ferplus']:.4f} macro-F1 {raw['macro_f1']:.4f} "
+              f"(ema {ema['fer2013']:.4f} / {ema['ferplus']:.4f} / {ema['macro_f1']:.4f})"
               f"{'  *best*' if improved else ''}  {seconds:.0f}s  eta {remaining / 60:.1f} min", flush=True)
 
+    if last_epoch < args.epochs:
+        print(f"stopped after epoch {last_epoch} of {args.epochs}; continue with --resume", flush=True)
+        return 0
     (out / "run.json").write_text(json.dumps({**vars(args), "best_score": best_score}, indent=2))
     if not args.no_export:
         from training.export import export_run  # late: export needs the finished network only

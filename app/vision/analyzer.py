@@ -12,7 +12,8 @@ import numpy as np
 
 from app.vision.classifier import DEFAULT_MODEL_PATH, EmotionClassifier
 from app.vision.confidence import is_uncertain
-from app.vision.detector import PHOTO_SEARCH, Box, FaceDetector, SearchSettings
+from app.vision.align import face_tilt
+from app.vision.detector import PHOTO_SEARCH, Box, Detection, FaceDetector, SearchSettings
 from app.vision.preprocess import EMOTIONS, prepare_face, to_grayscale
 
 
@@ -62,9 +63,16 @@ class EmotionAnalyzer:
         if not detections:
             return []
         gray = to_grayscale(image)
-        faces = np.stack([prepare_face(gray, d.box, (d.right_eye, d.left_eye)) for d in detections])
+        faces = np.stack([self._upright_face(gray, d, search.straighten) for d in detections])
         probabilities = self.classifier.predict(faces)
         return [Face(box=d.box, scores=scores_dict(p)) for d, p in zip(detections, probabilities)]
+
+
+    @staticmethod
+    def _upright_face(gray: np.ndarray, detection: Detection, straighten: bool) -> np.ndarray:
+        eyes = (detection.right_eye, detection.left_eye)
+        tilt = face_tilt(gray, detection.box, eyes) if straighten else None
+        return prepare_face(gray, detection.box, eyes, tilt)
 
 
 def scores_dict(probabilities: np.ndarray) -> dict[str, float]:

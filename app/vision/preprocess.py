@@ -43,18 +43,19 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
 
 
 def prepare_face(image: np.ndarray, box: tuple[int, int, int, int] | None = None,
-                 eyes: tuple[Point, Point] | None = None) -> np.ndarray:
+                 eyes: tuple[Point, Point] | None = None, tilt: float | None = None) -> np.ndarray:
     """Crop the face in ``box`` (x, y, w, h), turned upright, as a normalised 48x48 gray face.
 
     ``eyes`` are the (right eye, left eye) centres the detector found: the crop is rotated
-    about the box centre so that they are level. ``box=None`` means the whole image is
-    already a face crop (FER2013 rows). Returns float32 of shape (48, 48).
+    about the box centre so that they are level. ``tilt`` (radians, from
+    ``app.vision.align.face_tilt``) gives the turn directly instead. ``box=None`` means the
+    whole image is already a face crop (FER2013 rows). Returns float32 of shape (48, 48).
     """
     gray = to_grayscale(np.asarray(image))
     if gray.dtype != np.uint8:
         raise ValueError(f"expected uint8 pixels, got {gray.dtype}")
     if box is not None:
-        gray = crop_box(gray, box, eyes)
+        gray = crop_box(gray, box, eyes, tilt)
     if gray.shape != (FACE_SIZE, FACE_SIZE):
         # INTER_AREA is the right filter for shrinking: it averages instead of aliasing.
         gray = cv2.resize(gray, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
@@ -72,7 +73,8 @@ def normalise(gray48: np.ndarray) -> np.ndarray:
     return ((gray48.astype(np.float32) / 255.0) - PIXEL_MEAN) / PIXEL_STD
 
 
-def crop_box(gray: np.ndarray, box: tuple[int, int, int, int], eyes: tuple[Point, Point] | None = None) -> np.ndarray:
+def crop_box(gray: np.ndarray, box: tuple[int, int, int, int], eyes: tuple[Point, Point] | None = None,
+             tilt: float | None = None) -> np.ndarray:
     """The square crop FER2013 framing calls for around ``box``, rotated so the eyes are level.
 
     Where the crop leaves the image the edge pixels are repeated, so a face at the border
@@ -86,7 +88,7 @@ def crop_box(gray: np.ndarray, box: tuple[int, int, int, int], eyes: tuple[Point
         raise ValueError(f"box {box} lies outside the {width}x{height} image")
     side = max(2, round(w * CROP_SIDE_PER_BOX_WIDTH))
     centre_x, centre_y = x + w / 2, y + h / 2
-    angle = eye_angle(eyes) if eyes is not None else 0.0
+    angle = tilt if tilt is not None else eye_angle(eyes) if eyes is not None else 0.0
     cos, sin = np.cos(angle), np.sin(angle)
     # Crop pixel (u, v) samples the image at centre + u' * (cos, sin) + v' * (-sin, cos),
     # with u', v' measured from the crop's centre: the crop's x axis runs along the eyes.

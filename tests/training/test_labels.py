@@ -60,12 +60,21 @@ def test_held_aside_rows_are_stratified_disjoint_and_the_same_every_time():
     assert np.bincount(labels[first.held]).tolist() == [40, 4, 40, 70, 48, 31, 49]
 
 
-def test_selection_score_is_the_mean_of_both_accuracies():
+def test_selection_score_is_the_mean_of_both_accuracies_and_macro_f1():
     probabilities = np.eye(7)[[3, 6, 0, 6, 2]]
     score = selection_score(probabilities, np.array([3, 4, 0, 6, 6]), majority_labels(VOTES))
     assert score["fer2013"] == pytest.approx(0.6)
     assert score["ferplus"] == pytest.approx(1.0)  # only rows 0 and 4 have a majority; both right
-    assert score["score"] == pytest.approx(0.8)
+    # F1 over the four classes present: happy 1, sad 0, angry 1, neutral 1/2 (one of two found, one false).
+    assert score["macro_f1"] == pytest.approx((1 + 0 + 1 + 0.5) / 4)
+    assert score["score"] == pytest.approx((0.6 + 1.0 + score["macro_f1"]) / 3)
+
+
+def test_selection_prefers_a_network_that_still_names_the_rare_class():
+    labels = np.array([3] * 8 + [1] * 2)
+    never_rare = np.eye(7)[[3] * 10]  # 80 % accuracy, disgust never said
+    names_rare = np.eye(7)[[3] * 7 + [1] + [1, 3]]  # 80 % accuracy too, one disgust found
+    assert selection_score(names_rare, labels, None)["score"] > selection_score(never_rare, labels, None)["score"]
 
 
 def test_temperature_scaling_recovers_the_temperature_that_made_the_labels():

@@ -1,0 +1,92 @@
+"""Does a tilted face keep its label? The eye landmarks against the mirror-symmetry search.
+
+    python benchmarks/tune_alignment.py [--faces 300]
+
+Two measurements, each for the eye landmarks alone and for ``app.vision.align.face_tilt``:
+
+* the tilt each method reports for the astronaut portrait turned by -25 ... +25 degrees
+  (the truth is known there);
+* on PublicTest faces from ../shared/data (each enlarged to a 240 px portrait with its edges
+  repeated, then turned by -25, -15, +15 and +25 degrees), how often the label of the turned
+  face equals the label of the upright one, through the whole photo pipeline (detector,
+  alignment, classifier). Faces the detector misses upright are skipped.
+
+Prints one table per measurement. Needs requirements-dev.txt (scikit-image).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.vision.align import face_tilt  # noqa: E402
+from app.vision.analyzer import EmotionAnalyzer  # noqa: E402
+from app.vision.detector import PHOTO_SEARCH  # noqa: E402
+from app.vision.preprocess import eye_angle, to_grayscale  # noqa: E402
+from tests.faces import FER_NPZ, astronaut_bgr, portrait_from_face, rotated  # noqa: E402
+
+TILTS = (-25, -15, 15, 25)
+METHODS = {"eye landmarks": dataclasses.replace(PHOTO_SEARCH, straighten=False), "mirror symmetry": PHOTO_SEARCH}
+
+
+def astronaut_table(analyzer: EmotionAnalyzer) -> None:
+    print("Tilt reported for the astronaut portrait (degrees; the truth is minus the turn):")
+    print(f"{'turn':>6} {'eye landmarks':>14} {'mirror symmetry':>16} {'symmetry ms':>12}")
+    photo = astronaut_bgr()
+    for degrees in (-25, -15, 0, 15, 25):
+        image = rotated(photo, degrees)
+        detection = analyzer.detector.detect(image, PHOTO_SEARCH)[0]
+        eyes = (detection.right_eye, detection.left_eye)
+        started = time.perf_counter()
+        tilt = face_tilt(to_grayscale(image), detection.box, eyes)
+        milliseconds = (time.perf_counter() - started) * 1000
+        print(f"{degrees:>+6d} {math.degrees(eye_angle(eyes)):>14.1f} {math.degrees(tilt):>16.1f} {milliseconds:>12.1f}")
+
+
+def label_table(analyzer: EmotionAnalyzer, count: int) -> None:
+    archive = np.load(FER_NPZ)
+    rows = np.flatnonzero(archive["usage"] == "PublicTest")[:count]
+    kept = {name: np.zeros(len(TILTS)) for name in METHODS}
+    judged = 0
+    for row in rows:
+        portrait = portrait_from_face(archive["images"][row])
+        upright = {name: analyzer.analyze(portrait, search) for name, search in METHODS.items()}
+        if not all(upright.values()):
+            continue
+        judged += 1
+        for index, degrees in enumerate(TILTS):
+            turned = rotated(portrait, degrees)
+            for name, search in METHODS.items():
+                faces = analyzer.analyze(turned, search)
+                kept[name][index] += bool(faces) and faces[0].label == upright[name][0].label
+    print(f"\nLabel kept under tilt, {judged} PublicTest faces found upright (of {len(rows)}):")
+    print(f"{'method':>16} " + " ".join(f"{d:>+6d}" for d in TILTS) + "   mean")
+    for name in METHODS:
+        shares = kept[name] / max(judged, 1)
+        print(f"{name:>16} " + " ".join(f"{s:>6.1%}" for s in shares) + f" {shares.mean():>6.1%}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--faces", type=int, default=300, help="PublicTest faces to turn")
+    args = parser.parse_args(argv)
+    analyzer = EmotionAnalyzer()
+    astronaut_table(analyzer)
+    if FER_NPZ.exists():
+        label_table(analyzer, args.faces)
+    else:
+        print(f"\n{FER_NPZ} not found: label table skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

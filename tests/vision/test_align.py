@@ -1,0 +1,68 @@
+"""Tilted faces are measured by their mirror symmetry and keep their expression."""
+import math
+
+import numpy as np
+import pytest
+
+from app.vision import PHOTO_SEARCH, EmotionAnalyzer
+from app.vision.align import face_tilt, mirror_similarity
+from app.vision.preprocess import eye_angle, to_grayscale
+from tests.faces import astronaut_bgr, cameraman_bgr, rotated
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return EmotionAnalyzer()
+
+
+@pytest.mark.parametrize("degrees", [-25, -15, 15, 25])
+def test_the_tilt_of_a_turned_portrait_is_measured_within_five_degrees(analyzer, degrees):
+    upright = astronaut_bgr()
+    turned = rotated(upright, degrees)
+    detection = analyzer.detector.detect(turned)[0]
+    eyes = (detection.right_eye, detection.left_eye)
+    measured = math.degrees(face_tilt(to_grayscale(turned), detection.box, eyes))
+    reference = analyzer.detector.detect(upright)[0]
+    upright_tilt = math.degrees(face_tilt(to_grayscale(upright), reference.box, (reference.right_eye, reference.left_eye)))
+    # rotated() turns counter-clockwise; in the picture's coordinates (y down) that is a negative angle.
+    assert abs(measured - (upright_tilt - degrees)) < 5
+    # The eye landmarks alone lean towards upright: this is what the symmetry search corrects.
+    assert abs(math.degrees(eye_angle(eyes)) - (upright_tilt - degrees)) > 10
+
+
+@pytest.mark.parametrize("degrees", [-25, 25])
+@pytest.mark.parametrize("photo", [astronaut_bgr, cameraman_bgr], ids=["astronaut", "cameraman"])
+def test_portraits_keep_their_label_when_tilted(analyzer, photo, degrees):
+    upright = analyzer.analyze(photo())[0]
+    tilted = analyzer.analyze(rotated(photo(), degrees))[0]
+    assert tilted.label == upright.label
+
+
+def test_a_face_seen_from_the_side_keeps_the_eye_angle():
+    """The cameraman's 3/4 view is never convincingly symmetric: the landmarks are trusted."""
+    photo = cameraman_bgr()
+    detection = EmotionAnalyzer().detector.detect(photo)[0]
+    eyes = (detection.right_eye, detection.left_eye)
+    assert face_tilt(to_grayscale(photo), detection.box, eyes) == eye_angle(eyes)
+
+
+def test_mirror_similarity_is_one_for_a_symmetric_patch_and_low_for_noise():
+    half = np.random.default_rng(0).integers(0, 256, (32, 16)).astype(np.float32)
+    symmetric = np.concatenate([half, half[:, ::-1]], axis=1)
+    noise = np.random.default_rng(1).integers(0, 256, (32, 32)).astype(np.float32)
+    assert mirror_similarity(symmetric) > 0.99
+    assert mirror_similarity(noise) < 0.3
+
+
+def test_photos_are_straightened_by_symmetry_and_webcam_frames_by_the_eyes(analyzer):
+    """A webcam frame has a budget of a few milliseconds: it keeps the landmarks' angle."""
+    from app.vision import VIDEO_SEARCH
+    turned = rotated(astronaut_bgr(), -25)
+    gray = to_grayscale(turned)
+    detection = analyzer.detector.detect(turned)[0]
+    eyes = (detection.right_eye, detection.left_eye)
+    straightened = analyzer._upright_face(gray, detection, PHOTO_SEARCH.straighten)
+    by_the_eyes = analyzer._upright_face(gray, detection, VIDEO_SEARCH.straighten)
+    by_symmetry = analyzer._upright_face(gray, detection, True)
+    np.testing.assert_array_equal(straightened, by_symmetry)
+    assert np.abs(by_the_eyes - by_symmetry).mean() > 0.05
