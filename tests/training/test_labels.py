@@ -106,3 +106,22 @@ def test_uncertain_rule(top, second, uncertain):
     rest = (1 - top - second) / 5
     scores = dict(zip(EMOTIONS, [top, second] + [rest] * 5))
     assert is_uncertain(scores) is uncertain
+
+
+def test_class_bias_lifts_a_class_the_network_rarely_says_when_the_selection_rule_rewards_it():
+    from training.calibration import class_bias, fit_class_bias
+
+    rng = np.random.default_rng(0)
+    counts = np.array([400, 40, 400, 700, 480, 320, 500])  # FER2013-like: disgust rare
+    labels = np.repeat(np.arange(7), counts)
+    shares = counts / counts.sum()
+    # A network that knows the faces somewhat and leans towards the common classes (their log share).
+    logits = 1.5 * np.eye(7)[labels] + np.log(shares) + rng.normal(0, 1, (len(labels), 7))
+    strength, report = fit_class_bias([logits], 1.0, shares, lambda p: selection_score(p, labels, None))
+    assert strength > 0
+    assert report["score"] > selection_score(averaged_softmax([logits], 1.0), labels, None)["score"]
+    disgust = labels == 1
+    before = (averaged_softmax([logits], 1.0).argmax(axis=1)[disgust] == 1).mean()
+    after = (averaged_softmax([logits], 1.0, class_bias(shares, strength)).argmax(axis=1)[disgust] == 1).mean()
+    assert after > before
+    np.testing.assert_allclose(class_bias(shares, 0.0), 0.0)
