@@ -96,6 +96,19 @@ class Config:
         "are application/problem+json (RFC 9457). Limits per token, account and address are announced "
         "in RateLimit-* headers.")}}
 
+    # Videos (app.video): upload limits, sampling rate, and the task queue that runs the jobs.
+    VIDEO_MAX_BYTES = int(os.environ.get("VIDEO_MAX_BYTES", 200 * 1024 * 1024))
+    VIDEO_MAX_SECONDS = float(os.environ.get("VIDEO_MAX_SECONDS", 600))
+    VIDEO_MAX_PIXELS = int(os.environ.get("VIDEO_MAX_PIXELS", 3840 * 2160))
+    VIDEO_SAMPLE_FPS = float(os.environ.get("VIDEO_SAMPLE_FPS", 5))
+    # Empty: Huey on a SQLite file in the instance folder (no server to run). redis://host:6379/0:
+    # Huey on Redis, for workers on other machines. sqlite:////path/queue.db: that SQLite file.
+    VIDEO_QUEUE_URL = os.environ.get("VIDEO_QUEUE_URL") or None
+    # A running job whose worker has not reported for this long is retried (or failed after
+    # VIDEO_MAX_ATTEMPTS tries): its worker died.
+    VIDEO_STALL_SECONDS = float(os.environ.get("VIDEO_STALL_SECONDS", 60))
+    VIDEO_MAX_ATTEMPTS = int(os.environ.get("VIDEO_MAX_ATTEMPTS", 2))
+
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
 

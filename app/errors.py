@@ -58,7 +58,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error):
-        limit_mb = app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+        from flask import request
+
+        limit_mb = (request.max_content_length or app.config["MAX_CONTENT_LENGTH"]) / (1024 * 1024)
         return error_response(413, "Upload too large", f"The upload is larger than the {limit_mb:.0f} MB limit.")
 
     @app.errorhandler(429)

@@ -100,6 +100,9 @@ def register_extensions(app: Flask, migration_commands: bool = True) -> None:
     csrf.init_app(app)
     from app.api_v1.limits import register_headers
     from app.auth import bearer
+    from app.video.uploads import register as register_video_uploads
+
+    register_video_uploads(app)  # first: the CSRF check below may read the (large) form
 
     # Before the limiter: the limits' keys need to know the token, and the header rewrite must
     # run after the limiter has written its headers.
@@ -124,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
     from app.health import bp as health_bp
+    from app.video import bp as video_bp
     from app.webcam import bp as webcam_bp
 
     app.register_blueprint(about_bp)
@@ -134,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
     app.register_blueprint(health_bp)
     app.register_blueprint(webcam_bp)
+    app.register_blueprint(video_bp)
     register_api(app)
 
 

@@ -3,7 +3,10 @@
 History model
 -------------
 * ``Analysis`` is one analysed picture. ``source`` says where it came from:
-  ``"upload"`` (one row per uploaded image) or ``"webcam"``.
+  ``"upload"`` (one row per uploaded image), ``"webcam"`` or ``"video"``.
+* A ``Video`` is one uploaded recording and its processing job (status, progress, face tracks
+  as JSON). When it is done it gets ONE ``Analysis(source="video", video_id=...)`` whose faces
+  are its tracks (scores averaged over each track's seconds), so the dashboard counts it too.
 * Webcam history is stored without one row per frame: a ``WebcamSession`` is one press of
   Start..Stop, and for every second of camera time in which a face was seen it gets ONE
   ``Analysis(source="webcam", webcam_session_id=..., frame_count=N)`` whose faces hold the seven
@@ -24,7 +27,7 @@ from app.extensions import db
 from app.vision.confidence import is_uncertain
 
 EMOTION_COLUMNS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-SOURCES = ("upload", "webcam")
+SOURCES = ("upload", "webcam", "video")
 
 
 def utcnow() -> datetime:
@@ -64,6 +67,9 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
     api_tokens: Mapped[list["ApiToken"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    videos: Mapped[list["Video"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -176,6 +182,8 @@ class WebcamSession(db.Model):
     started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ended_at: Mapped[datetime | None]
     frames_analysed: Mapped[int] = mapped_column(default=0)
+    # The face tracker's state between frames (app.vision.tracker.FaceTracker.to_state, JSON).
+    tracker_state: Mapped[str | None] = mapped_column(db.Text)
 
     user: Mapped[User] = relationship(back_populates="webcam_sessions")
     # delete-orphan: deleting a session whose seconds are loaded deletes them too (without it the
@@ -203,6 +211,8 @@ class Analysis(db.Model):
     webcam_session_id: Mapped[int | None] = mapped_column(
         ForeignKey("webcam_sessions.id", ondelete="CASCADE"), index=True
     )
+    # The video this row summarises (source "video"); it goes with the video.
+    video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
 
     user: Mapped[User] = relationship(back_populates="analyses")
     webcam_session: Mapped[WebcamSession | None] = relationship(back_populates="seconds")
@@ -226,6 +236,7 @@ class Analysis(db.Model):
             "height": self.image_height,
             "frame_count": self.frame_count,
             "webcam_session_id": self.webcam_session_id,
+            "video_id": self.video_id,
             "faces": [face.to_dict() for face in self.faces],
         }
 
@@ -303,3 +314,65 @@ class FaceResult(db.Model):
             "uncertain": self.uncertain,
             "scores": self.scores,
         }
+
+
+VIDEO_STATUSES = ("queued", "running", "done", "failed", "cancelled")
+VIDEO_FINISHED = ("done", "failed", "cancelled")
+
+
+class Video(db.Model):
+    """An uploaded video and its processing job: status, progress, result (tracks as JSON).
+
+    The uploaded file lives in ``video_chunks`` (in the database, so that workers on other
+    machines can read it) until the job ends, whatever its end."""
+
+    __tablename__ = "videos"
+    __table_args__ = (Index("ix_videos_status_heartbeat_at", "status", "heartbeat_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(db.BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    error: Mapped[str | None] = mapped_column(String(500))
+    sample_fps: Mapped[float]
+    keep_thumbnails: Mapped[bool] = mapped_column(default=False, server_default=false())
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    duration_seconds: Mapped[float | None]
+    frames_total: Mapped[int | None]
+    frames_done: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    # The worker writes this with its progress; a running job whose heartbeat stops is retried
+    # or failed (app.video.service.recover_stalled).
+    heartbeat_at: Mapped[datetime | None]
+    tracks_json: Mapped[str | None] = mapped_column(db.Text)
+
+    user: Mapped[User] = relationship(back_populates="videos")
+    chunks: Mapped[list["VideoChunk"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    thumbnails: Mapped[list["VideoThumbnail"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    analysis: Mapped["Analysis | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                      foreign_keys="Analysis.video_id")
+
+
+class VideoChunk(db.Model):
+    """A piece (a few MB) of an uploaded video waiting for its worker."""
+
+    __tablename__ = "video_chunks"
+
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class VideoThumbnail(db.Model):
+    """A small JPEG of one track's face, kept only for users who keep their photos."""
+
+    __tablename__ = "video_thumbnails"
+
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True)
+    track_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)

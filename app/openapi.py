@@ -52,6 +52,7 @@ TAGS = (
     ("Analyses", "Analyse pictures; list, read and delete your stored results."),
     ("History", "What the dashboard charts, and the export of everything you stored."),
     ("Webcam", "Live camera sessions: start, one frame at a time, stop."),
+    ("Videos", "Video files: upload (202 and a job), progress, face tracks over time, cancel or delete."),
     ("Access tokens", "Personal access tokens for scripts."),
 )
 

@@ -130,7 +130,7 @@ def test_stats_are_the_dashboards_chart_data(client, app, auth, alice):
     user_id, token = alice
     add_analyses(app, user_id, [datetime(2026, 3, 1, 12), datetime(2026, 3, 3, 12)])
     stats = client.get(f"{V1}/stats?from=2026-03-01&to=2026-03-03", headers=bearer(token)).get_json()
-    assert stats["totals"]["analyses"] == {"upload": 2, "webcam": 0}
+    assert stats["totals"]["analyses"] == {"upload": 2, "webcam": 0, "video": 0}
     assert stats["timeline"]["labels"] == ["2026-03-01", "2026-03-02", "2026-03-03"]
     assert stats["timeline"]["series"]["happy"] == [1, 0, 1]
     auth.login("alice")
@@ -181,6 +181,10 @@ def test_owner_isolation_on_every_v1_route(client, app, alice, bob):
         from app.models import ApiToken
 
         token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == alice_id))
+    from tests.videos import short_video_bytes
+
+    video_id = client.post(f"{V1}/videos", headers=bearer(alice_token), content_type="multipart/form-data",
+                           data={"video": (io.BytesIO(short_video_bytes()), "a.mp4")}).get_json()["id"]
     as_bob = bearer(bob_token)
     tried = {
         ("GET", "/api/v1/analyses/<int:analysis_id>"): client.get(f"{V1}/analyses/{analysis_id}", headers=as_bob),
@@ -192,6 +196,8 @@ def test_owner_isolation_on_every_v1_route(client, app, alice, bob):
         ("POST", "/api/v1/webcam/sessions/<int:session_id>/frames"): client.post(
             f"{V1}/webcam/sessions/{session_id}/frames", headers={**as_bob, "Content-Type": "image/jpeg"}, data=b"x"),
         ("DELETE", "/api/v1/tokens/<int:token_id>"): client.delete(f"{V1}/tokens/{token_id}", headers=as_bob),
+        ("GET", "/api/v1/videos/<int:video_id>"): client.get(f"{V1}/videos/{video_id}", headers=as_bob),
+        ("DELETE", "/api/v1/videos/<int:video_id>"): client.delete(f"{V1}/videos/{video_id}", headers=as_bob),
     }
     for response in tried.values():
         problem(response, 404)
@@ -206,6 +212,10 @@ def test_owner_isolation_on_every_v1_route(client, app, alice, bob):
             images.astronaut_jpeg()).decode()}).get_json()["results"][0]["id"] != analysis_id,
         ("POST", "/api/v1/webcam/sessions"): client.post(f"{V1}/webcam/sessions", headers=as_bob).status_code == 201,
         ("POST", "/api/v1/tokens"): True,  # session only: covered in test_api_tokens
+        ("GET", "/api/v1/videos"): client.get(f"{V1}/videos", headers=as_bob).get_json()["items"] == [],
+        ("POST", "/api/v1/videos"): client.post(f"{V1}/videos", headers=as_bob, content_type="multipart/form-data",
+                                                data={"video": (io.BytesIO(short_video_bytes()), "b.mp4")}
+                                                ).get_json()["id"] != video_id,
     }
     assert all(listings.values()), listings
     v1_routes = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith(V1)

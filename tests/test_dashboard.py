@@ -45,7 +45,8 @@ def test_dashboard_charts_own_data_by_source_and_day(client, auth, app):
 
     data = client.get("/dashboard/data.json").get_json()
     emotions = data["emotions"]
-    assert data["totals"] == {"analyses": {"upload": 2, "webcam": 1}, "faces": {"upload": 3, "webcam": 1}}
+    assert data["totals"] == {"analyses": {"upload": 2, "webcam": 1, "video": 0},
+                              "faces": {"upload": 3, "webcam": 1, "video": 0}}
     assert data["distribution"]["upload"][emotions.index("happy")] == 2
     assert data["distribution"]["upload"][emotions.index("sad")] == 1
     assert data["distribution"]["webcam"][emotions.index("surprise")] == 1

@@ -88,7 +88,8 @@ def photo(analysis_id: int):
 @login_required
 def delete(analysis_id: int):
     analysis = owned_analysis_or_404(analysis_id)
-    session["undo"] = keep_for_undo(analysis)
+    if analysis.video_id is None:  # a video goes for good (its tracks are not kept for Undo)
+        session["undo"] = keep_for_undo(analysis)
     delete_analysis(analysis)
     flash("Analysis deleted.", "success")
     return redirect(safe_next_url(request.form.get("next")) or url_for("dashboard.index"))

@@ -248,5 +248,12 @@ def list_analyses(user_id: int, date_range=None, source: str | None = None, page
 
 
 def delete_analysis(analysis: Analysis) -> None:
+    """Delete an analysis; a video's history row goes with its whole video."""
+    if analysis.video_id is not None:
+        from app.models import Video
+
+        video = db.session.get(Video, analysis.video_id)
+        if video is not None:
+            db.session.delete(video)
     db.session.delete(analysis)
     db.session.commit()

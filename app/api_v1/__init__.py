@@ -12,8 +12,8 @@ from app.api_v1 import limits
 
 bp = Blueprint(
     "api_v1", __name__, url_prefix="/api/v1",
-    description="Analyses, history, statistics, export, webcam sessions and access tokens.",
+    description="Analyses, history, statistics, export, webcam sessions, videos and access tokens.",
 )
 limits.apply(bp)  # once per process: Flask-Limiter keeps limits per blueprint name
 
-from app.api_v1 import analyses, stats, tokens, webcam  # noqa: E402,F401
+from app.api_v1 import analyses, stats, tokens, videos, webcam  # noqa: E402,F401

@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from app.auth.tokens import MAX_EXPIRY_DAYS, NAME_LENGTH, SCOPES
 from app.dashboard.stats import BUCKETS, HISTORY_PAGE_SIZE, PRESETS
-from app.models import EMOTION_COLUMNS, SOURCES
+from app.models import EMOTION_COLUMNS, SOURCES, VIDEO_STATUSES
 from app.openapi import ProblemSchema
 
 MAX_PAGE = 1_000_000
@@ -48,6 +48,7 @@ class Analysis(ma.Schema):
     frame_count = fields.Integer(required=True, metadata={"description": "1 for a picture; frames averaged "
                                                                          "for a webcam second."})
     webcam_session_id = fields.Integer(required=True, allow_none=True)
+    video_id = fields.Integer(allow_none=True, metadata={"description": "The video it summarises (source video)."})
     faces = fields.List(fields.Nested(Face), required=True)
 
 
@@ -211,14 +212,72 @@ class WebcamSession(ma.Schema):
                           metadata={"description": "One per second with faces: scores averaged over its frames."})
 
 
+class TrackedFace(Face):
+    id = fields.Integer(required=True, metadata={"description": "The face's track: the same person from frame to frame."})
+
+
 class FrameResult(ma.Schema):
     session_id = fields.Integer(required=True)
     width = fields.Integer(required=True)
     height = fields.Integer(required=True)
-    faces = fields.List(fields.Nested(Face), required=True)
+    faces = fields.List(fields.Nested(Face), required=True, metadata={"description": "This frame's own scores."})
+    tracks = fields.List(fields.Nested(TrackedFace), required=True,
+                         metadata={"description": "The same faces followed over frames, scores smoothed; largest first."})
     analysis_ms = fields.Float(required=True)
 
 
 class JsonImage(ma.Schema):
     image = fields.String(required=True, metadata={"description": "The picture as base64 (or a data: URL)."})
     filename = fields.String(metadata={"description": "Shown back to you; default image."})
+
+
+class VideoSecond(ma.Schema):
+    t = fields.Integer(required=True, metadata={"description": "Second of the video (from 0)."})
+    label = fields.String(required=True, validate=validate.OneOf(EMOTION_COLUMNS))
+    scores = fields.Nested(Scores, required=True, metadata={"description": "Averaged over that second's frames."})
+
+
+VideoSummary = type("VideoSummary", (ma.Schema,), {
+    emotion: fields.Float(required=True, metadata={"minimum": 0, "maximum": 1}) for emotion in EMOTION_COLUMNS
+})
+
+
+class VideoTrack(ma.Schema):
+    id = fields.Integer(required=True, metadata={"description": "1, 2, ... by first appearance."})
+    start = fields.Integer(required=True, metadata={"description": "First second with this face."})
+    end = fields.Integer(required=True, metadata={"description": "End of its last second."})
+    seconds = fields.List(fields.Nested(VideoSecond), required=True)
+    summary = fields.Nested(VideoSummary, required=True, metadata={"description": "Share of its seconds per emotion."})
+
+
+class VideoProgress(ma.Schema):
+    frames_done = fields.Integer(required=True)
+    frames_total = fields.Integer(required=True, allow_none=True)
+    elapsed_seconds = fields.Float(required=True, allow_none=True)
+    eta_seconds = fields.Float(required=True, allow_none=True, metadata={"description": "Estimated time left."})
+
+
+class Video(ma.Schema):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True, metadata={"description": "This job's address in the API."})
+    page_url = fields.String(required=True, metadata={"description": "Its page (progress, then the timeline)."})
+    filename = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(VIDEO_STATUSES))
+    error = fields.String(required=True, allow_none=True, metadata={"description": "Why it failed."})
+    created_at = timestamp("Uploaded (UTC).", required=True)
+    started_at = timestamp("Its worker started (UTC).", required=True, allow_none=True)
+    finished_at = timestamp("Ended (UTC).", required=True, allow_none=True)
+    size_bytes = fields.Integer(required=True)
+    width = fields.Integer(required=True, allow_none=True)
+    height = fields.Integer(required=True, allow_none=True)
+    duration_seconds = fields.Float(required=True, allow_none=True)
+    sample_fps = fields.Float(required=True, metadata={"description": "Frames analysed per second of video."})
+    attempts = fields.Integer(required=True, metadata={"description": "Workers that took the job."})
+    progress = fields.Nested(VideoProgress, required=True)
+    analysis_id = fields.Integer(required=True, allow_none=True,
+                                 metadata={"description": "Its row in the history (source video) once done."})
+    tracks = fields.List(fields.Nested(VideoTrack), required=True, metadata={"description": "One per face."})
+
+
+class VideoList(ma.Schema):
+    items = fields.List(fields.Nested(Video), required=True, metadata={"description": "Newest first (100 at most)."})

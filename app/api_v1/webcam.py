@@ -12,7 +12,8 @@ from app.errors import problem
 from app.extensions import limiter
 from app.vision import VIDEO_SEARCH
 from app.webcam.frames import FrameError, FrameLimits, check_frame_headers, decode_frame
-from app.webcam.sessions import SessionEnded, get_owned_session, record_frame, session_summary, start_session, stop_session
+from app.webcam.sessions import (SessionEnded, follow_faces, get_owned_session, record_frame, session_summary,
+                                 start_session, stop_session)
 
 FRAME_BODY = {
     "required": True,
@@ -84,12 +85,14 @@ def webcam_frame(session_id: int):
     faces = get_analyzer().analyze(image, search=VIDEO_SEARCH)
     analysis_ms = (time.perf_counter() - started) * 1000
     height, width = image.shape[:2]
+    tracks = follow_faces(session, faces)  # saved with the frame's commit below
     try:
         record_frame(session, faces, width, height)
     except SessionEnded as error:
         return problem(409, "Session ended", str(error))
     return jsonify(session_id=session.id, width=int(width), height=int(height),
-                   faces=[face.to_dict() for face in faces], analysis_ms=round(analysis_ms, 1))
+                   faces=[face.to_dict() for face in faces], tracks=[track.to_dict() for track in tracks],
+                   analysis_ms=round(analysis_ms, 1))
 
 
 @bp.route("/webcam/sessions/<int:session_id>/stop", methods=["POST"], tags=TAGS)

@@ -15,8 +15,14 @@ Instead:
   The dashboard counts such a second like one uploaded photo, so both sources share its queries.
 
 How faces of one second are matched: each face of a new frame goes to the face of that second whose
-last box overlaps it most (intersection over union >= ``SAME_FACE_IOU``), greedily, best pair first;
-a face that matches none starts a new face of that second.
+last box overlaps it most (intersection over union >= ``SAME_FACE_IOU``), greedily, best pair first
+(``app.vision.tracker.match_boxes``, the matching the face tracker uses); a face that matches none
+starts a new face of that second.
+
+Live labels: the page draws the session's **tracks** (``follow_faces``): one
+``app.vision.tracker.FaceTracker`` per session, whose state is kept in the session's row between
+frames (any gunicorn worker may take the next frame), smooths each face's scores over its recent
+frames, the same tracker that follows faces through uploaded videos.
 
 The running sums live in this process (``_open_seconds``) and the row is rewritten after every
 frame, so the database is always current and nothing is lost when the camera stops abruptly. A
@@ -27,6 +33,7 @@ time, since the page waits for each answer before it sends the next frame.
 """
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -37,8 +44,8 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import EMOTION_COLUMNS, Analysis, FaceResult, WebcamSession, utcnow
+from app.vision.tracker import SAME_FACE_IOU, FaceTracker, TrackedFace, iou, match_boxes  # noqa: F401
 
-SAME_FACE_IOU = 0.3
 MAX_OPEN_SECONDS = 1024  # sessions whose current second is kept in memory per process
 
 Box = tuple[int, int, int, int]
@@ -46,17 +53,6 @@ Box = tuple[int, int, int, int]
 
 class SessionEnded(RuntimeError):
     """A frame arrived for a session that was already stopped."""
-
-
-def iou(a: Box, b: Box) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    overlap_w = min(ax + aw, bx + bw) - max(ax, bx)
-    overlap_h = min(ay + ah, by + bh) - max(ay, by)
-    if overlap_w <= 0 or overlap_h <= 0:
-        return 0.0
-    overlap = overlap_w * overlap_h
-    return overlap / float(aw * ah + bw * bh - overlap)
 
 
 @dataclass
@@ -103,19 +99,8 @@ class SecondTotals:
 
     def add_frame(self, faces: list[tuple[Box, dict[str, float]]]) -> None:
         self.frames += 1
-        pairs = sorted(
-            ((iou(box, known.last_box), i, j) for i, (box, _) in enumerate(faces)
-             for j, known in enumerate(self.faces)),
-            reverse=True,
-        )
-        matched: dict[int, int] = {}
-        taken: set[int] = set()
-        for overlap, i, j in pairs:
-            if overlap < SAME_FACE_IOU:
-                break
-            if i not in matched and j not in taken:
-                matched[i] = j
-                taken.add(j)
+        matched = match_boxes([box for box, _ in faces], [known.last_box for known in self.faces],
+                              SAME_FACE_IOU, by_centre=False)
         for i, (box, scores) in enumerate(faces):
             if i in matched:
                 self.faces[matched[i]].add(box, scores)
@@ -257,6 +242,21 @@ def record_frame(session: WebcamSession, faces: list, width: int, height: int,
     totals.analysis_id = row.id
     _keep_open_second(key, totals)
     return row
+
+
+def follow_faces(session: WebcamSession, faces: list) -> list[TrackedFace]:
+    """The frame's faces with their tracks and smoothed scores, largest first; the session's
+    tracker state is carried from frame to frame in its row (committed with the frame)."""
+    if session.ended_at is not None:
+        return []
+    try:
+        state = json.loads(session.tracker_state) if session.tracker_state else None
+    except ValueError:
+        state = None
+    tracker = FaceTracker.from_state(state)
+    tracked = tracker.update(faces)
+    session.tracker_state = json.dumps(tracker.to_state(), separators=(",", ":"))
+    return tracked
 
 
 def session_summary(session: WebcamSession) -> dict:

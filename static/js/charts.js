@@ -5,7 +5,7 @@ window.Moodlens.EMOTION_COLORS = {
   sad: "#3e63dd", surprise: "#12a594", neutral: "#8b8d98",
 };
 // Sources get colours no emotion uses (slate and pink), so "Photos" never reads as "sad".
-window.Moodlens.SOURCE_COLORS = { upload: "#334155", webcam: "#d6409f" };
+window.Moodlens.SOURCE_COLORS = { upload: "#334155", webcam: "#d6409f", video: "#0f766e" };
 window.Moodlens.setChartDefaults = function () {
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.color = "#4b5563";

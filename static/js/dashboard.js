@@ -16,7 +16,7 @@ document.addEventListener("DOMContentLoaded", () => {
     data: {
       labels: data.emotions,
       datasets: Object.entries(data.distribution).map(([source, counts]) => ({
-        label: source === "upload" ? "Photos" : "Webcam",
+        label: { upload: "Photos", webcam: "Webcam", video: "Videos" }[source] || source,
         data: counts,
         backgroundColor: SOURCE_COLORS[source],
         borderColor: SOURCE_COLORS[source],

@@ -4,13 +4,8 @@
 // answer for the previous one has arrived, so a slow server or network lowers the frame rate
 // instead of piling up requests.
 //
-// Smoothing: the server answers per frame; labels would flicker between close emotions. Each face
-// is followed from frame to frame as a "track" and its seven scores are an exponential moving
-// average (EMA) of the last frames' scores. A new face is matched to the track whose last box
-// overlaps it most (intersection over union >= SAME_FACE_IOU); if none overlaps enough, to the
-// track whose centre is nearest, if closer than half that track's box size (a fast head movement).
-// Pairs are taken greedily, best first, so two faces never share one track. A track not seen for
-// MAX_MISSED_FRAMES frames is dropped.
+// Tracks: the server follows each face from frame to frame and smooths its scores
+// (app/vision/tracker.py, the tracker videos use too); its answer's "tracks" are drawn as they are.
 //
 // States (root's data-state): idle -> starting -> running <-> paused; running -> retrying after a
 // failed frame (back to running on the next good answer); retrying -> stopped after
@@ -20,9 +15,6 @@
   "use strict";
 
   const JPEG_QUALITY = 0.8;
-  const NEWEST_FRAME_WEIGHT = 0.35; // EMA weight: about the last 5 frames shape the label
-  const SAME_FACE_IOU = 0.3;
-  const MAX_MISSED_FRAMES = 5;
   const FPS_WINDOW_MS = 2000;
   const MAX_FAILURES_IN_A_ROW = 5;
   const COLORS = {
@@ -35,96 +27,6 @@
     happy: ["#f5a524", "#1c2024"], sad: ["#3e63dd", "#ffffff"], surprise: ["#0e8073", "#ffffff"],
     neutral: ["#6f7079", "#ffffff"],
   };
-
-  function iou(a, b) {
-    const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
-    const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
-    if (w <= 0 || h <= 0) return 0;
-    const overlap = w * h;
-    return overlap / (a.w * a.h + b.w * b.h - overlap);
-  }
-
-  function centreDistance(a, b) {
-    return Math.hypot(a.x + a.w / 2 - (b.x + b.w / 2), a.y + a.h / 2 - (b.y + b.h / 2));
-  }
-
-  // The server's rule for an uncertain face (app/vision/confidence.py), applied to the smoothed
-  // scores; the page passes its two numbers in data attributes so there is one rule, not two.
-  function isUncertain(scores, rule) {
-    const ranked = Object.values(scores).sort((a, b) => b - a);
-    const top = ranked[0] || 0;
-    const runnerUp = ranked[1] || 0;
-    return top < rule.minConfidence || top - runnerUp < rule.minMargin;
-  }
-
-  function topLabel(scores) {
-    let best = null;
-    for (const [emotion, score] of Object.entries(scores)) {
-      if (best === null || score > scores[best]) best = emotion;
-    }
-    return best;
-  }
-
-  class FaceTracker {
-    constructor(rule) {
-      this.tracks = [];
-      this.nextId = 1;
-      this.rule = rule;
-    }
-
-    reset() {
-      this.tracks = [];
-    }
-
-    // faces: [{box: {x, y, w, h}, scores: {emotion: p}}] in frame pixels. Returns visible tracks,
-    // largest first, each with a smoothed label and confidence.
-    update(faces) {
-      const pairs = [];
-      faces.forEach((face, i) => {
-        this.tracks.forEach((track, j) => {
-          const overlap = iou(face.box, track.box);
-          const distance = centreDistance(face.box, track.box);
-          if (overlap >= SAME_FACE_IOU || distance < Math.max(track.box.w, track.box.h) / 2) {
-            pairs.push({ i, j, overlap, distance });
-          }
-        });
-      });
-      pairs.sort((p, q) => q.overlap - p.overlap || p.distance - q.distance);
-      const faceToTrack = new Map();
-      const takenTracks = new Set();
-      for (const pair of pairs) {
-        if (!faceToTrack.has(pair.i) && !takenTracks.has(pair.j)) {
-          faceToTrack.set(pair.i, pair.j);
-          takenTracks.add(pair.j);
-        }
-      }
-      this.tracks.forEach((track, j) => {
-        if (!takenTracks.has(j)) track.missed += 1;
-      });
-      faces.forEach((face, i) => {
-        if (faceToTrack.has(i)) {
-          const track = this.tracks[faceToTrack.get(i)];
-          for (const [emotion, score] of Object.entries(face.scores)) {
-            const previous = track.scores[emotion] ?? score;
-            track.scores[emotion] = previous + NEWEST_FRAME_WEIGHT * (score - previous);
-          }
-          track.box = face.box; // boxes follow at once; smoothing them would make them lag
-          track.missed = 0;
-        } else {
-          this.tracks.push({ id: this.nextId++, box: face.box, scores: { ...face.scores }, missed: 0 });
-        }
-      });
-      this.tracks = this.tracks.filter((track) => track.missed <= MAX_MISSED_FRAMES);
-      return this.tracks
-        .filter((track) => track.missed === 0)
-        .map((track) => {
-          const label = topLabel(track.scores);
-          return { id: track.id, box: track.box, scores: track.scores, label, confidence: track.scores[label],
-                   uncertain: isUncertain(track.scores, this.rule) };
-        })
-        .sort((a, b) => b.box.w * b.box.h - a.box.w * a.box.h);
-    }
-  }
 
   function cameraErrorMessage(error) {
     switch (error && error.name) {
@@ -171,10 +73,6 @@
     const largestEmpty = document.getElementById("webcam-largest-empty");
     const snapshotLink = document.getElementById("webcam-snapshot-link");
     const captureCanvas = document.createElement("canvas");
-    const tracker = new FaceTracker({
-      minConfidence: Number(root.dataset.minConfidence) || 0.5,
-      minMargin: Number(root.dataset.minMargin) || 0.15,
-    });
 
     let stream = null;
     let sessionId = null;
@@ -308,7 +206,6 @@
       framesAnswered = 0;
       failuresInARow = 0;
       resetMeters();
-      tracker.reset();
       frameCounter.textContent = "0";
       setState("running");
       setButtons();
@@ -339,7 +236,6 @@
       const id = sessionId;
       releaseCamera();
       setState("stopped");
-      tracker.reset();
       visibleFaces = [];
       resetMeters();
       drawOverlay();
@@ -450,7 +346,7 @@
       framesAnswered += 1;
       frameCounter.textContent = String(framesAnswered);
       lastFrame = { width: result.width, height: result.height };
-      visibleFaces = tracker.update(result.faces);
+      visibleFaces = result.tracks || [];
 
       if (!paused) { // an answer that arrives after Pause must not bring the meters back
         answerTimes.push(performance.now());
