@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 from werkzeug.serving import make_server
 
 from tests import images
+from tests.videos import short_video_bytes
 from tests.conftest import bearer, make_token
 
 EXAMPLES_PER_OPERATION = 25
@@ -47,7 +48,7 @@ schema = schemathesis.openapi.from_dict(served_document())
 
 @pytest.fixture(scope="module")
 def live_api(tmp_path_factory):
-    """A live server with an account that has a token, a stored analysis and a webcam session,
+    """A live server with an account that has a token, a stored analysis, a webcam session and a video,
     and a second account whose data the token must never reach. One per module: the examples of
     every operation share it."""
     from app import create_app
@@ -79,6 +80,8 @@ def live_api(tmp_path_factory):
         client.post("/api/v1/analyses", headers=bearer(secret), content_type="multipart/form-data",
                     data={"image": (io.BytesIO(images.astronaut_jpeg()), "a.jpg", "image/jpeg")})
         client.post("/api/v1/webcam/sessions", headers=bearer(secret))
+        client.post("/api/v1/videos", headers=bearer(secret), content_type="multipart/form-data",
+                    data={"video": (io.BytesIO(short_video_bytes()), "v.mp4", "video/mp4")})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -2,10 +2,6 @@
 default, Redis when there is one), a worker killed mid-job, progress, cancel, delete, bad input,
 history, dashboard and export."""
 import io
-import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,11 +11,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Analysis, User, Video, VideoChunk, VideoThumbnail, utcnow
-from tests.conftest import POSTGRES_SCHEMA, bearer, make_token
+from tests.conftest import bearer, make_token
 from tests.faces import astronaut_bgr
-from tests.videos import one_face_frames, short_video_bytes, two_faces_video, write_video
+from tests.videos import Worker, one_face_frames, short_video_bytes, two_faces_video, write_video
 
-ROOT = Path(__file__).resolve().parents[1]
 V1 = "/api/v1"
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -59,39 +54,6 @@ def upload(client, token, data: bytes, name: str = "two.mp4"):
 def count(app, model, *where) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def database_url_for_worker(app) -> str:
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if POSTGRES_SCHEMA:
-        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{POSTGRES_SCHEMA}"
-    return url
-
-
-class Worker:
-    """``python -m app.video.worker`` as its own process, on the test's database and queue."""
-
-    def __init__(self, app, log_path: Path, **env):
-        self.log = log_path.open("ab")
-        environment = {**os.environ, "DATABASE_URL": database_url_for_worker(app),
-                       "INSTANCE_PATH": app.instance_path, "SECRET_KEY": "test-secret-key",
-                       "VIDEO_QUEUE_URL": app.config.get("VIDEO_QUEUE_URL") or "", "APP_ENV": "development",
-                       "WARM_MODEL": "0", **{key: str(value) for key, value in env.items()}}
-        self.process = subprocess.Popen([sys.executable, "-m", "app.video.worker"], cwd=ROOT, env=environment,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
 
 
 @pytest.fixture

@@ -1,6 +1,10 @@
 """Short test videos written with OpenCV from real face photos (tests/faces.py)."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -69,3 +73,41 @@ def short_video_bytes(seconds: float = 1.0, fps: float = 10.0) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = write_video(Path(folder) / "short.mp4", two_faces_frames(seconds, fps), fps)
         return path.read_bytes()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url_for_worker(app) -> str:
+    from tests.conftest import POSTGRES_SCHEMA
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if POSTGRES_SCHEMA:
+        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{POSTGRES_SCHEMA}"
+    return url
+
+
+class Worker:
+    """``python -m app.video.worker`` as its own process, on the test's database and queue."""
+
+    def __init__(self, app, log_path: Path, **env):
+        self.log = log_path.open("ab")
+        environment = {**os.environ, "DATABASE_URL": database_url_for_worker(app),
+                       "INSTANCE_PATH": app.instance_path, "SECRET_KEY": "test-secret-key",
+                       "VIDEO_QUEUE_URL": app.config.get("VIDEO_QUEUE_URL") or "", "APP_ENV": "development",
+                       "WARM_MODEL": "0", **{key: str(value) for key, value in env.items()}}
+        self.process = subprocess.Popen([sys.executable, "-m", "app.video.worker"], cwd=ROOT, env=environment,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()

@@ -1,0 +1,62 @@
+"""A video in a real Chromium: upload it, watch the progress bar move while a real worker
+process analyses it, then see the timeline drawn, one band per face."""
+import re
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.e2e.conftest import ARTIFACTS, browser_page, register, wait_until
+from tests.videos import Worker, one_face_frames, write_video
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def video_server(make_app):
+    # Ten frames a second of a 60-second video: long enough to watch the bar move.
+    app = make_app(WTF_CSRF_ENABLED=True, VIDEO_SAMPLE_FPS=10.0)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", app
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def test_upload_a_video_watch_progress_and_see_the_timeline(video_server, tmp_path):
+    base_url, app = video_server
+    video = write_video(tmp_path / "talk.mp4", one_face_frames(60, fps=10), fps=10)
+    worker = Worker(app, tmp_path / "worker.log")
+    try:
+        with browser_page() as (_, page):
+            register(page, base_url, "videofan", "correct horse battery")
+            page.click("a[href='/videos/new']")
+            page.wait_for_url("**/videos/new")
+            page.set_input_files("#video-input", str(video))
+            page.click("#video-button")
+            page.wait_for_url(re.compile(r".*/videos/\d+$"))
+            seen = set()
+            wait_until(page, "document.getElementById('video-progress') === null || "
+                             "Number(document.getElementById('video-progress').value) > 0", timeout_ms=60_000)
+            for _ in range(400):
+                state = page.evaluate("""() => {
+                    const bar = document.getElementById('video-progress');
+                    return bar ? [Number(bar.value), Number(bar.max), document.getElementById('video-eta').textContent] : null;
+                }""")
+                if state is None:
+                    break
+                if 0 < state[0] < state[1]:
+                    seen.add(state[0])
+                page.wait_for_timeout(50)
+            assert len(seen) >= 2, f"the progress bar did not move: {seen}"
+            wait_until(page, "document.getElementById('video-timeline') !== null && "
+                             "Number(document.getElementById('video-timeline').dataset.drawn) > 0", timeout_ms=60_000)
+            assert page.locator(".video-track").count() == 1
+            assert "happy" in page.locator("#track-1 .track-summary").inner_text()
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "video-result.png"), full_page=True)
+            page.goto(base_url + "/dashboard/")
+            assert page.locator(".source-video").count() == 1
+    finally:
+        worker.stop()
