@@ -1,4 +1,4 @@
-# Moodlens web app: gunicorn serving Flask, model run with LiteRT (no training stack).
+# Moodlens web app and video worker: gunicorn serving Flask, model run with LiteRT (no training stack).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -30,5 +30,8 @@ USER moodlens
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz')"
 
-# Apply migrations, then replace the shell with gunicorn so it receives signals directly.
-CMD ["sh", "-c", "flask db upgrade && exec gunicorn --config gunicorn.conf.py"]
+# Apply migrations, start VIDEO_WORKERS video workers (default 1; 0 when a worker service runs
+# them, as on Render), then replace the shell with gunicorn so it receives signals directly.
+# The worker service runs the same image with: python -m app.video.worker
+ENV VIDEO_WORKERS=1
+CMD ["sh", "-c", "flask db upgrade && for i in $(seq 1 $VIDEO_WORKERS); do python -m app.video.worker & done; exec gunicorn --config gunicorn.conf.py"]
