@@ -98,6 +98,10 @@ def check_two_face_result(app, client, token, user, video_id, job):
     assert stats["totals"]["analyses"]["video"] == 1 and stats["totals"]["faces"]["video"] == 2
     exported = client.get(f"{V1}/export", headers=bearer(token)).get_json()
     assert [a["source"] for a in exported["analyses"]] == ["video"]
+    [video] = exported["videos"]
+    assert video["id"] == video_id and [t["start"] for t in video["tracks"]] == [0, 2]
+    csv_rows = client.get(f"{V1}/export.csv", headers=bearer(token)).get_data(as_text=True).splitlines()
+    assert csv_rows[0].endswith(",video_id") and all(row.endswith(f",{video_id}") for row in csv_rows[1:])
 
 
 def test_a_video_goes_through_the_sqlite_queue_and_a_real_worker(make_app, workers, two_faces_bytes):

@@ -168,6 +168,8 @@ class Export(ma.Schema):
     exported_at = timestamp("When the export was made.", required=True)
     emotions = fields.List(fields.String(), required=True)
     analyses = fields.List(fields.Nested(ExportedAnalysis), required=True)
+    videos = fields.List(fields.Nested(lambda: VideoExport()), required=True,
+                         metadata={"description": "Your videos with their face tracks, oldest first."})
 
 
 class TokenCreate(ma.Schema):
@@ -281,3 +283,8 @@ class Video(ma.Schema):
 
 class VideoList(ma.Schema):
     items = fields.List(fields.Nested(Video), required=True, metadata={"description": "Newest first (100 at most)."})
+
+
+class VideoExport(Video):
+    class Meta:
+        exclude = ("url", "page_url")

@@ -8,7 +8,7 @@ from app.models import EMOTION_COLUMNS, Analysis, User, utcnow
 CSV_COLUMNS = (
     "analysis_id", "created_at_utc", "source", "filename", "image_width", "image_height",
     "frame_count", "webcam_session_id", "face_index", "x", "y", "w", "h", "label", "confidence",
-    *EMOTION_COLUMNS,
+    *EMOTION_COLUMNS, "video_id",
 )
 
 
@@ -44,13 +44,15 @@ def analyses_to_csv(analyses: list[Analysis]) -> str:
             analysis.image_width, analysis.image_height, analysis.frame_count,
             analysis.webcam_session_id or "",
         ]
+        video = [analysis.video_id or ""]
         if not analysis.faces:
-            writer.writerow(common + [""] * (len(CSV_COLUMNS) - len(common)))
+            writer.writerow(common + [""] * (len(CSV_COLUMNS) - len(common) - 1) + video)
         for face in analysis.faces:
             writer.writerow(
                 common
                 + [face.face_index, face.x, face.y, face.w, face.h, face.label, f"{face.confidence:.6f}"]
                 + [f"{face.scores[emotion]:.6f}" for emotion in EMOTION_COLUMNS]
+                + video
             )
     return buffer.getvalue()
 
@@ -61,7 +63,15 @@ def analyses_to_json(user: User, analyses: list[Analysis]) -> dict:
         "exported_at": utcnow().isoformat() + "Z",
         "emotions": list(EMOTION_COLUMNS),
         "analyses": [with_photo(analysis) for analysis in analyses],
+        "videos": [video_export(video) for video in sorted(user.videos, key=lambda v: (v.created_at, v.id))],
     }
+
+
+def video_export(video) -> dict:
+    """A video job with its tracks and per-second scores (its history row is in ``analyses``)."""
+    from app.video.service import video_to_dict
+
+    return video_to_dict(video)
 
 
 def with_photo(analysis: Analysis) -> dict:

@@ -29,6 +29,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, update
 
 from app.extensions import db
+from app.inputs import clean_filename
 from app.models import (EMOTION_COLUMNS, VIDEO_FINISHED, Analysis, FaceResult, User, Video, VideoChunk,
                         VideoThumbnail, utcnow)
 from app.vision.video import Cancelled, InvalidVideo, VideoLimits, analyze_video, probe, sniff_container
@@ -36,7 +37,6 @@ from app.vision.video import Cancelled, InvalidVideo, VideoLimits, analyze_video
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 4 * 1024 * 1024
-FILENAME_LENGTH = 255
 
 
 class VideoError(Exception):
@@ -69,13 +69,6 @@ class VideoSettings:
                            sample_fps=sample_fps or self.sample_fps)
 
 
-def clean_filename(name: str | None) -> str:
-    """The name shown back to its owner: the last path part, printable, at most 255 characters."""
-    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip() or "video"
-    return name[:FILENAME_LENGTH]
-
-
 # ---------------------------------------------------------------- upload
 
 def accept_upload(user: User, stream, filename: str | None, settings: VideoSettings,
@@ -95,7 +88,7 @@ def accept_upload(user: User, stream, filename: str | None, settings: VideoSetti
             info = probe(path, settings.limits())
         except InvalidVideo as error:
             raise VideoError(str(error), error.status) from None
-        video = Video(user_id=user.id, filename=clean_filename(filename), size_bytes=size, status="queued",
+        video = Video(user_id=user.id, filename=clean_filename(filename, default="video"), size_bytes=size, status="queued",
                       sample_fps=settings.sample_fps, keep_thumbnails=bool(user.keep_photos),
                       width=info.width, height=info.height, duration_seconds=info.duration,
                       frames_total=info.sampled_frames(settings.sample_fps), frames_done=0)
