@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Analysis, User, Video, VideoChunk, VideoThumbnail, utcnow
 from tests.conftest import bearer, make_token
 from tests.faces import astronaut_bgr
-from tests.videos import Worker, one_face_frames, short_video_bytes, two_faces_video, write_video
+from tests.videos import Worker, one_face_frames, two_faces_video, write_video
 
 V1 = "/api/v1"
 REDIS_URL = "redis://127.0.0.1:6379/15"

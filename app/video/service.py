@@ -32,7 +32,7 @@ from app.extensions import db
 from app.inputs import clean_filename
 from app.models import (EMOTION_COLUMNS, VIDEO_FINISHED, Analysis, FaceResult, User, Video, VideoChunk,
                         VideoThumbnail, utcnow)
-from app.vision.video import Cancelled, InvalidVideo, VideoLimits, analyze_video, probe, sniff_container
+from app.vision.video import Cancelled, InvalidVideo, VideoLimits, analyze_video, probe
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +83,11 @@ def accept_upload(user: User, stream, filename: str | None, settings: VideoSetti
         if size == 0:
             raise VideoError("The file is empty.")
         try:
-            with path.open("rb") as handle:
-                sniff_container(handle.read(64))
-            info = probe(path, settings.limits())
+            info = probe(path, settings.limits())  # the container's signature first, then decoding
         except InvalidVideo as error:
             raise VideoError(str(error), error.status) from None
-        video = Video(user_id=user.id, filename=clean_filename(filename, default="video"), size_bytes=size, status="queued",
-                      sample_fps=settings.sample_fps, keep_thumbnails=bool(user.keep_photos),
+        video = Video(user_id=user.id, filename=clean_filename(filename, default="video"), size_bytes=size,
+                      status="queued", sample_fps=settings.sample_fps, keep_thumbnails=bool(user.keep_photos),
                       width=info.width, height=info.height, duration_seconds=info.duration,
                       frames_total=info.sampled_frames(settings.sample_fps), frames_done=0)
         db.session.add(video)

@@ -7,6 +7,7 @@ from app.vision.analyzer import EmotionAnalyzer, Face
 from app.vision.detector import PHOTO_SEARCH, VIDEO_SEARCH
 from app.vision.image_io import InvalidImage, decode_image
 from app.vision.preprocess import EMOTIONS, prepare_face
+from app.vision.tracker import FaceTracker
 
 __all__ = ["EMOTIONS", "EmotionAnalyzer", "Face", "InvalidImage", "decode_image", "prepare_face",
-           "PHOTO_SEARCH", "VIDEO_SEARCH"]
+           "PHOTO_SEARCH", "VIDEO_SEARCH", "FaceTracker"]

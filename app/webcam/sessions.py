@@ -44,7 +44,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import EMOTION_COLUMNS, Analysis, FaceResult, WebcamSession, utcnow
-from app.vision.tracker import SAME_FACE_IOU, FaceTracker, TrackedFace, iou, match_boxes  # noqa: F401
+from app.vision.tracker import SAME_FACE_IOU, FaceTracker, TrackedFace, match_boxes
 
 MAX_OPEN_SECONDS = 1024  # sessions whose current second is kept in memory per process
 

@@ -15,14 +15,17 @@ document.addEventListener("DOMContentLoaded", () => {
     type: "bar",
     data: {
       labels: data.emotions,
-      datasets: Object.entries(data.distribution).map(([source, counts]) => ({
-        label: { upload: "Photos", webcam: "Webcam", video: "Videos" }[source] || source,
-        data: counts,
-        backgroundColor: SOURCE_COLORS[source],
-        borderColor: SOURCE_COLORS[source],
-        borderWidth: 1,
-        borderRadius: 4,
-      })),
+      // Photos and webcam always; videos once there is one.
+      datasets: ["upload", "webcam", "video"]
+        .filter((source) => data.distribution[source] && (source !== "video" || data.totals.faces.video > 0))
+        .map((source) => ({
+          label: { upload: "Photos", webcam: "Webcam", video: "Videos" }[source],
+          data: data.distribution[source],
+          backgroundColor: SOURCE_COLORS[source],
+          borderColor: SOURCE_COLORS[source],
+          borderWidth: 1,
+          borderRadius: 4,
+        })),
     },
     options: {
       animation: false,

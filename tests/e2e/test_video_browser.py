@@ -2,14 +2,30 @@
 process analyses it, then see the timeline drawn, one band per face."""
 import re
 import threading
+import time
 
 import pytest
 from werkzeug.serving import make_server
 
-from tests.e2e.conftest import ARTIFACTS, browser_page, register, wait_until
+from tests.e2e.conftest import ARTIFACTS, browser_page, register
 from tests.videos import Worker, one_face_frames, write_video
 
 pytestmark = pytest.mark.browser
+PlaywrightError = pytest.importorskip("playwright.sync_api").Error
+
+
+def wait_through_reload(page, expression: str, timeout_ms: int = 60_000) -> None:
+    """wait_until, tolerating the moment the page reloads itself (when the job ends)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except PlaywrightError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)
 
 
 @pytest.fixture
@@ -37,26 +53,32 @@ def test_upload_a_video_watch_progress_and_see_the_timeline(video_server, tmp_pa
             page.click("#video-button")
             page.wait_for_url(re.compile(r".*/videos/\d+$"))
             seen = set()
-            wait_until(page, "document.getElementById('video-progress') === null || "
-                             "Number(document.getElementById('video-progress').value) > 0", timeout_ms=60_000)
+            wait_through_reload(page, "document.getElementById('video-progress') === null || "
+                                      "Number(document.getElementById('video-progress').value) > 0", timeout_ms=60_000)
             for _ in range(400):
-                state = page.evaluate("""() => {
-                    const bar = document.getElementById('video-progress');
-                    return bar ? [Number(bar.value), Number(bar.max), document.getElementById('video-eta').textContent] : null;
-                }""")
+                try:
+                    state = page.evaluate("""() => {
+                        const bar = document.getElementById('video-progress');
+                        return bar ? [Number(bar.value), Number(bar.max)] : null;
+                    }""")
+                except PlaywrightError:  # the page reloads itself when the job ends
+                    state = None
                 if state is None:
                     break
                 if 0 < state[0] < state[1]:
                     seen.add(state[0])
                 page.wait_for_timeout(50)
             assert len(seen) >= 2, f"the progress bar did not move: {seen}"
-            wait_until(page, "document.getElementById('video-timeline') !== null && "
-                             "Number(document.getElementById('video-timeline').dataset.drawn) > 0", timeout_ms=60_000)
+            wait_through_reload(page, "document.getElementById('video-timeline') !== null && "
+                                      "Number(document.getElementById('video-timeline').dataset.drawn) > 0", timeout_ms=60_000)
             assert page.locator(".video-track").count() == 1
             assert "happy" in page.locator("#track-1 .track-summary").inner_text()
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "video-result.png"), full_page=True)
             page.goto(base_url + "/dashboard/")
             assert page.locator(".source-video").count() == 1
+            wait_through_reload(page, "Chart.getChart(document.getElementById('distribution-chart')) !== undefined")
+            assert page.evaluate("Chart.getChart(document.getElementById('distribution-chart')).data.datasets"
+                                 ".map(d => d.label)") == ["Photos", "Webcam", "Videos"]
     finally:
         worker.stop()
