@@ -211,8 +211,10 @@ class Analysis(db.Model):
     webcam_session_id: Mapped[int | None] = mapped_column(
         ForeignKey("webcam_sessions.id", ondelete="CASCADE"), index=True
     )
-    # The video this row summarises (source "video"); it goes with the video.
-    video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    # The video this row summarises (source "video"). Not a foreign key: SQLite cannot add one to
+    # an existing table without rebuilding it (and dropping the old ``analyses`` would cascade into
+    # face_results); app.video.service deletes a video and its row together.
+    video_id: Mapped[int | None] = mapped_column(index=True)
 
     user: Mapped[User] = relationship(back_populates="analyses")
     webcam_session: Mapped[WebcamSession | None] = relationship(back_populates="seconds")
@@ -354,8 +356,8 @@ class Video(db.Model):
     user: Mapped[User] = relationship(back_populates="videos")
     chunks: Mapped[list["VideoChunk"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     thumbnails: Mapped[list["VideoThumbnail"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
-    analysis: Mapped["Analysis | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True,
-                                                      foreign_keys="Analysis.video_id")
+    analysis: Mapped["Analysis | None"] = relationship(
+        primaryjoin="foreign(Analysis.video_id) == Video.id", viewonly=True, uselist=False)
 
 
 class VideoChunk(db.Model):

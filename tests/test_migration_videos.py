@@ -9,6 +9,7 @@ from sqlalchemy import inspect, text
 
 from app.extensions import db
 from app.models import Analysis, User, Video, WebcamSession
+from app.video.service import delete_video
 from app.webcam.sessions import follow_faces
 
 PREVIOUS = "d4e5f6a7b8c9"
@@ -50,8 +51,7 @@ def test_upgrade_keeps_history_and_adds_videos(empty_database):
     follow_faces(session, [((0, 0, 50, 50), {"happy": 1.0})])
     db.session.commit()
     assert json.loads(db.session.get(WebcamSession, 1).tracker_state)["next_id"] == 2
-    db.session.delete(db.session.get(Video, video.id))
-    db.session.commit()
+    delete_video(db.session.get(Video, video.id))
     assert db.session.query(Analysis).count() == 2  # the video's row went with it, the old ones stay
     assert db.session.get(User, 1).username == "old"
     db.session.remove()

@@ -194,6 +194,8 @@ def cancel(video: Video) -> bool:
 
 def delete_video(video: Video) -> None:
     """The video, its job, its upload, its history row and thumbnails (a running worker stops)."""
+    for analysis in db.session.scalars(select(Analysis).where(Analysis.video_id == video.id)):
+        db.session.delete(analysis)
     db.session.delete(video)
     db.session.commit()
 

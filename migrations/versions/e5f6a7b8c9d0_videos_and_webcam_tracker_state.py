@@ -6,7 +6,8 @@ Create Date: 2026-11-29 17:00:00
 
 Existing rows are untouched: analyses get a NULL video_id, webcam sessions a NULL tracker state.
 Columns are added with plain ALTER TABLE (not batch mode, which on SQLite would copy and drop
-``analyses`` and, with foreign keys on, cascade the drop into face_results).
+``analyses`` and, with foreign keys on, cascade the drop into face_results); for the same reason
+analyses.video_id is a plain indexed column, not a foreign key.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -27,11 +28,11 @@ def upgrade():
     sa.Column('size_bytes', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('error', sa.String(length=500), nullable=True),
-    sa.Column('sample_fps', sa.Float(), nullable=False),
+    sa.Column('sample_fps', sa.Double(), nullable=False),
     sa.Column('keep_thumbnails', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('width', sa.Integer(), nullable=True),
     sa.Column('height', sa.Integer(), nullable=True),
-    sa.Column('duration_seconds', sa.Float(), nullable=True),
+    sa.Column('duration_seconds', sa.Double(), nullable=True),
     sa.Column('frames_total', sa.Integer(), nullable=True),
     sa.Column('frames_done', sa.Integer(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
@@ -59,12 +60,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['video_id'], ['videos.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('video_id', 'track_id')
     )
-    if op.get_bind().dialect.name == 'sqlite':
-        op.execute('ALTER TABLE analyses ADD COLUMN video_id INTEGER REFERENCES videos (id) ON DELETE CASCADE')
-    else:
-        op.add_column('analyses', sa.Column('video_id', sa.Integer(), nullable=True))
-        op.create_foreign_key('fk_analyses_video_id_videos', 'analyses', 'videos', ['video_id'], ['id'],
-                              ondelete='CASCADE')
+    # No foreign key on analyses.video_id (see the model): the video service deletes both together.
+    op.add_column('analyses', sa.Column('video_id', sa.Integer(), nullable=True))
     op.create_index('ix_analyses_video_id', 'analyses', ['video_id'], unique=False)
     op.add_column('webcam_sessions', sa.Column('tracker_state', sa.Text(), nullable=True))
 
@@ -73,8 +70,6 @@ def downgrade():
     op.drop_column('webcam_sessions', 'tracker_state')
     op.execute("DELETE FROM analyses WHERE source = 'video'")
     op.drop_index('ix_analyses_video_id', table_name='analyses')
-    if op.get_bind().dialect.name != 'sqlite':
-        op.drop_constraint('fk_analyses_video_id_videos', 'analyses', type_='foreignkey')
     op.drop_column('analyses', 'video_id')
     op.drop_table('video_thumbnails')
     op.drop_table('video_chunks')

@@ -1,5 +1,7 @@
 """Decoding and analysing video files (app.vision.video), with videos written by OpenCV from real
 face photos; bad files are refused with a reason."""
+import shutil
+import subprocess
 from pathlib import Path
 
 import cv2
@@ -101,3 +103,14 @@ def test_a_webm_file_decodes_too(tmp_path, analyzer):
     assert (info.width, info.height) == (640, 360)
     result = analyze_video(path, analyzer, VideoLimits())
     assert result.frames_done >= 9 and result.tracks
+
+
+@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg (apt-get install ffmpeg) writes the audio-only file")
+def test_an_mp4_with_sound_only_has_no_video_track(tmp_path):
+    path = tmp_path / "sound.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+                    "-c:a", "aac", str(path)], check=True, timeout=60)
+    assert sniff_container(path.read_bytes()[:64]) == "mp4"
+    with pytest.raises(InvalidVideo, match="no video track") as refused:
+        probe(path, VideoLimits())
+    assert refused.value.status == 400
