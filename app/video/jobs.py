@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from app.extensions import db
 from app.models import User, Video
 from app.video import service
 from app.video.queue import enqueue, get_queue
@@ -37,7 +38,7 @@ def status(video: Video) -> dict:
     """The job as the API and the pages' script see it; a job whose worker died is recovered first."""
     if video.status == "running":
         service.recover_stalled(settings(), enqueue_video)
-        service.db.session.refresh(video)
+        db.session.refresh(video)
     return service.video_to_dict(video)
 
 
