@@ -11,18 +11,18 @@ def register(app: Flask) -> None:
     @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
     def analyze(paths):
         """Print the faces and emotions found in image files as JSON (nothing is stored)."""
-        from app.analysis.engine import get_analyzer
-        from app.vision import InvalidImage, decode_image
+        from app.analysis.service import find_faces
+        from app.vision import InvalidImage, decode_picture
 
-        analyzer = get_analyzer()
         for path in paths:
             try:
-                image = decode_image(Path(path).read_bytes(), max_pixels=app.config["MAX_IMAGE_PIXELS"])
+                picture = decode_picture(Path(path).read_bytes(), max_pixels=app.config["MAX_IMAGE_PIXELS"])
             except InvalidImage as error:
                 click.echo(json.dumps({"file": path, "error": str(error)}))
                 continue
-            faces = [face.to_dict() for face in analyzer.analyze(image)]
-            click.echo(json.dumps({"file": path, "faces": faces}))
+            faces = [face.to_dict() for face in find_faces(picture)]
+            click.echo(json.dumps({"file": path, "faces": faces, "width": picture.width,
+                                   "height": picture.height}))
 
     register_account_commands(app)
 

@@ -19,7 +19,7 @@ Timestamps are naive UTC everywhere (SQLite keeps no time zone; PostgreSQL gets 
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, false
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -274,6 +274,24 @@ class DeletedItem(db.Model):
     payload: Mapped[str] = mapped_column(db.Text)
     photo: Mapped[bytes | None] = mapped_column(LargeBinary)
     deleted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class UploadKey(db.Model):
+    """An ``Idempotency-Key`` a user sent with an upload, and what it stored, kept for a day: the
+    same key again returns those analyses instead of storing the pictures a second time.
+
+    ``analysis_ids`` is empty while the first request is still being analysed; ``fingerprint``
+    is the SHA-256 of the sent files, so that a key reused for other files is refused."""
+
+    __tablename__ = "upload_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_upload_keys_user_id_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    analysis_ids: Mapped[str] = mapped_column(String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class FaceResult(db.Model):

@@ -86,7 +86,7 @@ def empty_database(tmp_path, monkeypatch):
             db.session.rollback()
             db.drop_all()
             with db.engine.begin() as connection:
-                for table in ("video_thumbnails", "video_chunks", "audit_log", "api_tokens", "deleted_items",
+                for table in ("upload_keys", "video_thumbnails", "video_chunks", "audit_log", "api_tokens", "deleted_items",
                               "analysis_photos", "user_sessions",
                               "login_failures", "alembic_version"):
                     connection.execute(text(f"DROP TABLE IF EXISTS {table}"))

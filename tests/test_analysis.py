@@ -54,7 +54,7 @@ def test_upload_page_redirects_to_the_labelled_result_and_stores_it(client, auth
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "astronaut.jpg" in html
     assert "Face 1: happy" in html
-    assert "The photo was not kept." in html  # keep-my-photos is off by default
+    assert "The photo was not kept on the server" in html  # keep-my-photos is off by default
     assert stored(app) == (1, 1)
     assert "astronaut.jpg" in client.get("/dashboard/").get_data(as_text=True)
 

@@ -3,15 +3,17 @@
 Uploading follows Post/Redirect/Get: the POST stores the results and redirects to the page of
 the one analysis (or of the batch), so reloading a result page never uploads again.
 """
+import uuid
+
 from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.analysis import bp
 from app.analysis.example import example_result
+from app.analysis.idempotency import analyse_once, clean_key
 from app.analysis.ownership import owned_analysis_or_404
 from app.analysis.service import (
     UploadError,
-    analyse_uploads,
     delete_analysis,
     get_owned_analyses,
     set_keep_photos,
@@ -35,25 +37,32 @@ def index():
 @login_required
 def upload():
     if request.method == "GET":
-        return render_template("analysis/upload.html")
+        return render_template("analysis/upload.html", upload_key=new_upload_key())
     try:
+        # The form carries a key made when it was shown: sending it twice stores the pictures once.
+        key = clean_key(request.headers.get("Idempotency-Key") or request.form.get("idempotency_key"))
         uploads = uploads_from_files(
             request.files.getlist("image"), current_app.config["MAX_FILES_PER_UPLOAD"]
         )
+        outcomes, _replayed = analyse_once(current_user, key, uploads, current_app.config["MAX_IMAGE_PIXELS"])
     except UploadError as error:
         flash(error.message, "error")
-        return render_template("analysis/upload.html"), error.status
-    outcomes = analyse_uploads(current_user, uploads, current_app.config["MAX_IMAGE_PIXELS"])
+        return render_template("analysis/upload.html", upload_key=new_upload_key()), error.status
     stored = [outcome.analysis.id for outcome in outcomes if outcome.ok]
     refused = [outcome for outcome in outcomes if not outcome.ok]
     for outcome in refused:
         flash(outcome.error, "error")
     if not stored:
         statuses = {outcome.status for outcome in refused}
-        return render_template("analysis/upload.html"), statuses.pop() if len(statuses) == 1 else 400
+        return (render_template("analysis/upload.html", upload_key=new_upload_key()),
+                statuses.pop() if len(statuses) == 1 else 400)
     if len(outcomes) == 1:
         return redirect(url_for("analysis.show", analysis_id=stored[0]), code=303)
     return redirect(url_for("analysis.batch", ids=",".join(map(str, stored))), code=303)
+
+
+def new_upload_key() -> str:
+    return f"form-{uuid.uuid4()}"
 
 
 @bp.get("/analyses/<int:analysis_id>")

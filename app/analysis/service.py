@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 from app.extensions import db
 from app.inputs import clean_filename
 from app.models import Analysis, AnalysisPhoto, FaceResult, User
-from app.vision import InvalidImage, decode_image
+from app.vision import InvalidImage, Picture, decode_picture
 from app.vision.memory import release_freed_memory
 from app.analysis.engine import get_analyzer
 
@@ -39,7 +39,11 @@ class ImageUpload:
 @dataclass
 class DecodedImage:
     filename: str
-    image: object  # numpy BGR array
+    picture: Picture  # the pixels to search (perhaps reduced) and the picture's own size
+
+    @property
+    def image(self):
+        return self.picture.image
 
 
 @dataclass
@@ -117,10 +121,18 @@ def decode_upload(upload: ImageUpload, max_pixels: int) -> DecodedImage:
     if not upload.data:
         raise UploadError(f"{name}: the file is empty.")
     try:
-        image = decode_image(upload.data, max_pixels=max_pixels)
+        picture = decode_picture(upload.data, max_pixels=max_pixels)
     except InvalidImage as error:
         raise UploadError(f"{name}: {error}") from None
-    return DecodedImage(filename=name[:255], image=image)
+    return DecodedImage(filename=name[:255], picture=picture)
+
+
+def find_faces(picture: Picture, search=None) -> list:
+    """The faces of a decoded picture, largest first, their boxes in the picture's own pixels
+    (after its EXIF rotation) however much the picture was reduced for the search."""
+    analyzer = get_analyzer()
+    faces = analyzer.analyze(picture.image) if search is None else analyzer.analyze(picture.image, search=search)
+    return picture.in_original_pixels(faces)
 
 
 def analyse_uploads(user: User, uploads: list[ImageUpload], max_pixels: int,
@@ -143,21 +155,20 @@ def analyse_uploads(user: User, uploads: list[ImageUpload], max_pixels: int,
 
 
 def build_analysis(user: User, decoded: DecodedImage, source: str) -> Analysis:
-    height, width = decoded.image.shape[:2]
     analysis = Analysis(
         user=user,
         source=source,
         filename=decoded.filename,
-        image_width=int(width),
-        image_height=int(height),
+        image_width=decoded.picture.width,
+        image_height=decoded.picture.height,
     )
-    for index, face in enumerate(get_analyzer().analyze(decoded.image)):
+    db.session.add(analysis)
+    for index, face in enumerate(find_faces(decoded.picture)):
         analysis.faces.append(face_result_from(face, index))
     if source == "upload" and user.keep_photos:
         jpeg, photo_width, photo_height = downscaled_jpeg(decoded.image)
         if jpeg:
             analysis.photo = AnalysisPhoto(jpeg=jpeg, width=photo_width, height=photo_height)
-    db.session.add(analysis)
     return analysis
 
 

@@ -2,10 +2,10 @@
 from flask import Response, current_app, jsonify, request
 from flask_login import current_user
 
+from app.analysis.idempotency import analyse_once, clean_key
 from app.analysis.ownership import owned_analysis_or_404
 from app.analysis.service import (
     UploadError,
-    analyse_uploads,
     delete_analysis,
     list_analyses,
     uploads_from_files,
@@ -36,9 +36,21 @@ UPLOAD_BODY = {
 
 TAGS = ["Analyses"]
 
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
+    "description": "Makes the upload safe to repeat: the same key from the same account within a day returns "
+                   "the analyses its first request stored (with `Idempotent-Replayed: true`) instead of storing "
+                   "the pictures again. The same key with other files gets 422; while its first request is still "
+                   "being analysed, 409. A request that stored nothing forgets its key. The upload page sends one "
+                   "key per file.",
+}
+UPLOAD_TITLES = {400: "Bad request", 409: "Upload in progress", 415: "Unsupported media type",
+                 422: "Idempotency-Key reused"}
+
 
 @bp.route("/analyses", methods=["POST"], tags=TAGS)
-@bp.doc(requestBody=UPLOAD_BODY, summary="Analyse pictures",
+@bp.doc(requestBody=UPLOAD_BODY, parameters=[IDEMPOTENCY_KEY], summary="Analyse pictures",
         description="Every good file is analysed and stored, every bad one is listed in errors with the status "
                     "it would have had on its own. 200 when at least one file was stored; otherwise the refused "
                     "file's status (400 if they differ) with the same lists. Check errors, not only the status.")
@@ -49,17 +61,22 @@ TAGS = ["Analyses"]
                  description="Not multipart or JSON, or a part that is not an image.")
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")
 @login_required
 def create_analyses():
     try:
+        key = clean_key(request.headers.get("Idempotency-Key"))
         uploads = read_uploads_from_request()
+        outcomes, replayed = analyse_once(current_user, key, uploads, current_app.config["MAX_IMAGE_PIXELS"])
     except UploadError as error:
-        return problem(error.status, "Bad request" if error.status == 400 else "Unsupported media type",
-                       error.message)
-    outcomes = analyse_uploads(current_user, uploads, current_app.config["MAX_IMAGE_PIXELS"])
-    return analysis_response(outcomes)
+        return problem(error.status, UPLOAD_TITLES.get(error.status, "Bad request"), error.message)
+    response = analysis_response(outcomes)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 def analysis_response(outcomes):

@@ -5,7 +5,7 @@ from flask import abort, current_app, jsonify, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from app.analysis.engine import get_analyzer
+from app.analysis.service import find_faces
 from app.api_v1 import bp, schemas
 from app.api_v1.auth import login_required
 from app.errors import problem
@@ -78,13 +78,13 @@ def webcam_frame(session_id: int):
     limits = frame_limits()
     try:
         check_frame_headers(request.mimetype, request.content_length, limits)
-        image = decode_frame(request.get_data(cache=False), limits)
+        picture = decode_frame(request.get_data(cache=False), limits)
     except FrameError as error:
         return problem(error.status, FRAME_TITLES.get(error.status, "Bad frame"), error.message)
     started = time.perf_counter()
-    faces = get_analyzer().analyze(image, search=VIDEO_SEARCH)
+    faces = find_faces(picture, search=VIDEO_SEARCH)
     analysis_ms = (time.perf_counter() - started) * 1000
-    height, width = image.shape[:2]
+    width, height = picture.width, picture.height
     tracks = follow_faces(session, faces)  # saved with the frame's commit below
     try:
         record_frame(session, faces, width, height)

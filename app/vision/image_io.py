@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -42,8 +43,41 @@ class InvalidImage(ValueError):
         self.too_large = too_large
 
 
+@dataclass(frozen=True)
+class Picture:
+    """A decoded picture: ``image`` (upright BGR, at most MAX_WORKING_SIDE a side) and the size of
+    the picture itself, upright (after its EXIF rotation), which ``image`` may be a reduction of."""
+
+    image: np.ndarray
+    width: int
+    height: int
+
+    def original_box(self, box) -> tuple[int, int, int, int]:
+        """A box (x, y, w, h) found in ``image``, in the picture's own pixels, kept inside it."""
+        work_height, work_width = self.image.shape[:2]
+        sx, sy = self.width / work_width, self.height / work_height
+        x, y, w, h = (float(v) for v in box)
+        left = min(max(0, round(x * sx)), self.width - 1)
+        top = min(max(0, round(y * sy)), self.height - 1)
+        right = min(self.width, max(left + 1, round((x + w) * sx)))
+        bottom = min(self.height, max(top + 1, round((y + h) * sy)))
+        return left, top, right - left, bottom - top
+
+    def in_original_pixels(self, faces: list) -> list:
+        """``faces`` (dataclasses with a ``box``, such as app.vision.Face) with their boxes in the
+        picture's own pixels."""
+        if self.image.shape[:2] == (self.height, self.width):
+            return list(faces)
+        return [replace(face, box=self.original_box(face.box)) for face in faces]
+
+
 def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode JPEG/PNG/WebP/BMP bytes to an upright BGR uint8 array, at most MAX_WORKING_SIDE a side."""
+    return decode_picture(data, max_pixels).image
+
+
+def decode_picture(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Picture:
+    """Like ``decode_image``, keeping the picture's own upright size for reporting boxes in it."""
     if not data:
         raise InvalidImage("The file is empty.")
     try:
@@ -65,7 +99,16 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarra
                 rgb = upright_rgb(image)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
             raise InvalidImage("The image file is damaged or truncated.") from None
-    return np.ascontiguousarray(rgb[:, :, ::-1])
+        if exif_orientation(image) in QUARTER_TURNS:
+            width, height = height, width
+    return Picture(np.ascontiguousarray(rgb[:, :, ::-1]), int(width), int(height))
+
+
+def exif_orientation(image: Image.Image) -> int | None:
+    try:
+        return image.getexif().get(0x0112)
+    except (OSError, ValueError, SyntaxError):
+        return None
 
 
 def upright_rgb(image: Image.Image) -> np.ndarray:
@@ -92,6 +135,9 @@ ORIENTATION_TRANSPOSE = {
     5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+
+
+QUARTER_TURNS = {5, 6, 7, 8}  # orientations whose transposition swaps width and height
 
 
 def eight_bit_gray(image: Image.Image) -> Image.Image:

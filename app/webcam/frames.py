@@ -1,10 +1,8 @@
 """Reading one camera frame from a request body: checks that give the browser a clear 4xx."""
 from dataclasses import dataclass
 
-import numpy as np
-
 from app.analysis.service import UploadError
-from app.vision import InvalidImage, decode_image
+from app.vision import InvalidImage, Picture, decode_picture
 
 # The page sends JPEG; PNG and WebP are accepted for scripts. Anything else is refused unread.
 FRAME_TYPES = ("image/jpeg", "image/png", "image/webp", "application/octet-stream")
@@ -31,13 +29,13 @@ def check_frame_headers(mimetype: str, content_length: int | None, limits: Frame
         raise FrameError(f"The frame is larger than {limits.max_bytes // 1024} KB; send a smaller JPEG.", 413)
 
 
-def decode_frame(data: bytes, limits: FrameLimits) -> np.ndarray:
+def decode_frame(data: bytes, limits: FrameLimits) -> Picture:
     if not data:
         raise FrameError("The frame is empty.")
     if len(data) > limits.max_bytes:
         raise FrameError(f"The frame is larger than {limits.max_bytes // 1024} KB; send a smaller JPEG.", 413)
     try:
-        return decode_image(data, max_pixels=limits.max_pixels)
+        return decode_picture(data, max_pixels=limits.max_pixels)
     except InvalidImage as error:
         if error.too_large:
             raise FrameError(f"{error} Please downscale the frame (the page sends 640 pixels on the longest side).", 413) from None
