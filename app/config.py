@@ -108,6 +108,24 @@ class Config:
     # VIDEO_MAX_ATTEMPTS tries): its worker died.
     VIDEO_STALL_SECONDS = float(os.environ.get("VIDEO_STALL_SECONDS", 60))
     VIDEO_MAX_ATTEMPTS = int(os.environ.get("VIDEO_MAX_ATTEMPTS", 2))
+    # Password reset by e-mail (Flask-Mailman over SMTP). Without MAIL_SERVER no mail is sent: the
+    # link is written to the server log instead, so that a self-hoster can still use it.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_BACKEND = "smtp"  # also under TESTING (Flask-Mailman would keep mail in memory): tests use a real server
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 587))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
+    MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", 10))
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Moodlens <noreply@localhost>")
+    # The address links in e-mails start with (https://moodlens.example.org); without it, the
+    # address of the request is used, which is only safe behind a proxy that fixes the Host header.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", 30))
+    RESET_LIMIT_PER_IP = os.environ.get("RESET_LIMIT_PER_IP", "10 per hour")
+    RESET_LIMIT_PER_EMAIL = os.environ.get("RESET_LIMIT_PER_EMAIL", "3 per hour")
+    RESET_LIMIT_PER_ACCOUNT = os.environ.get("RESET_LIMIT_PER_ACCOUNT", "5 per day")
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))

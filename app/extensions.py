@@ -2,6 +2,7 @@
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
@@ -16,6 +17,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+mail = Mail()
 # No default limits: the routes that need throttling (login, the JSON API) declare theirs.
 limiter = Limiter(key_func=get_remote_address)
 # The JSON API's OpenAPI document (flask-smorest), served at /api/v1/openapi.json.

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import BASE_DIR, Config, config_for_environment
-from app.extensions import api, csrf, db, limiter, login_manager
+from app.extensions import api, csrf, db, limiter, login_manager, mail
 from app.hardening import register as register_hardening
 from app.inputs import RowIdConverter
 
@@ -110,6 +110,7 @@ def register_extensions(app: Flask, migration_commands: bool = True) -> None:
     register_headers(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 

@@ -39,6 +39,20 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    submit = SubmitField("Send me a link")
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField("New password", validators=PASSWORD_RULES)
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new_password", message="Passwords do not match.")],
+    )
+    submit = SubmitField("Set the new password")
+
+
 class DeleteAccountForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired()])
     submit = SubmitField("Delete my account and all my data")

@@ -6,7 +6,17 @@ from flask_limiter.util import get_remote_address
 
 from app.auth import bp, sessions
 from app.auth import tokens
-from app.auth.forms import ChangePasswordForm, DeleteAccountForm, LoginForm, LogoutForm, RegistrationForm, TokenForm
+from app.auth import reset
+from app.auth.forms import (
+    ChangePasswordForm,
+    DeleteAccountForm,
+    ForgotPasswordForm,
+    LoginForm,
+    LogoutForm,
+    RegistrationForm,
+    ResetPasswordForm,
+    TokenForm,
+)
 from app.auth.service import (
     AccountDisabled,
     AccountError,
@@ -83,6 +93,69 @@ def login():
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+RESET_SENT = ("If an account uses that address, a link to set a new password is on its way. "
+              "It works once, for {minutes} minutes.")
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], key_func=get_remote_address, methods=["POST"],
+               scope="reset-ip")
+def forgot_password():
+    """Ask for a reset link. The answer is the same whether or not the address has an account."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        config = current_app.config
+        wanted = reset.request_reset(form.email.data, config["RESET_LIMIT_PER_EMAIL"], config["RESET_LIMIT_PER_ACCOUNT"])
+        if wanted.user is not None:
+            send_reset_link(wanted.user)
+        flash(RESET_SENT.format(minutes=config["PASSWORD_RESET_MINUTES"]), "info")
+        return redirect(url_for("auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/forgot.html", form=form), status
+
+
+def send_reset_link(user) -> None:
+    from app.mail import send
+
+    config = current_app.config
+    token = reset.make_token(user, config["SECRET_KEY"])
+    path = url_for("auth.reset_password", token=token)
+    base = (config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+    minutes = config["PASSWORD_RESET_MINUTES"]
+    body = render_template("auth/reset_email.txt", user=user, link=base + path, minutes=minutes)
+    send("Set a new Moodlens password", body, user.email)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], key_func=get_remote_address, methods=["POST"],
+               scope="reset-ip")
+def reset_password(token: str):
+    config = current_app.config
+    user = reset.account_for_token(token, config["SECRET_KEY"], config["PASSWORD_RESET_MINUTES"] * 60)
+    if user is None:
+        return render_template("auth/reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            logout_user()
+        reset.reset_password(user, form.new_password.data)
+        flash("Your password was changed and you were logged out everywhere; your access tokens were "
+              "revoked. Log in with the new password.", "success")
+        return redirect(url_for("auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/reset.html", form=form, user=user), status
+
+
+@bp.after_request
+def no_referrer_on_reset_pages(response):
+    """The reset token is in the address: never send it on to another site as a Referer."""
+    if request.endpoint == "auth.reset_password":
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.post("/logout")

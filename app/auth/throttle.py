@@ -36,9 +36,12 @@ def _upsert(dialect: str):
     return insert
 
 
-def reserve_attempt(key: str) -> bool:
-    """Count one login attempt for ``key``; False when its attempts for this window are used up."""
-    limit = parse(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"])
+def reserve_attempt(key: str, limit_text: str | None = None) -> bool:
+    """Count one attempt for ``key``; False when its attempts for this window are used up.
+
+    ``limit_text`` ("3 per hour") defaults to LOGIN_LIMIT_PER_ACCOUNT; other uses (password
+    reset requests) key their counters with their own prefix."""
+    limit = parse(limit_text or current_app.config["LOGIN_LIMIT_PER_ACCOUNT"])
     now = utcnow()
     window_over = LoginFailure.window_start <= now - timedelta(seconds=limit.get_expiry())
     insert = _upsert(db.engine.dialect.name)
