@@ -70,7 +70,12 @@ def test_date_range_filter(client, auth, app):
     add_analysis(app, user_id, ["fear"], datetime(2026, 2, 10, 8))
     data = client.get("/dashboard/data.json?from=2026-01-10&to=2026-01-10").get_json()
     assert data["totals"]["faces"]["upload"] == 1
-    assert data["timeline"]["series"]["angry"] == [1]
+    # One day is drawn by the hour (23:00 holds the face), unless days are asked for.
+    assert data["bucket"] == "hour" and len(data["timeline"]["labels"]) == 24
+    assert data["timeline"]["labels"][23] == "2026-01-10T23:00"
+    assert data["timeline"]["series"]["angry"] == [0] * 23 + [1]
+    daily = client.get("/dashboard/data.json?from=2026-01-10&to=2026-01-10&bucket=day").get_json()
+    assert daily["timeline"]["series"]["angry"] == [1]
     data = client.get("/dashboard/data.json?from=2026-02-01").get_json()
     assert data["timeline"]["labels"][0] == "2026-02-01" and data["timeline"]["labels"][-1] == "2026-02-10"
     assert data["timeline"]["series"]["fear"] == [0] * 9 + [1]

@@ -66,15 +66,17 @@ def test_each_history_row_links_to_its_own_page(client, auth, app):
 def test_days_are_the_users_local_days(client, auth, app):
     user_id = auth.signup_and_login()
     add_analysis(app, user_id, ["happy"], datetime(2026, 3, 1, 23, 30))  # 00:30 on 2 March in Berlin
-    utc = client.get("/dashboard/data.json").get_json()
+    utc = client.get("/dashboard/data.json?bucket=day").get_json()
     assert utc["timeline"]["labels"] == ["2026-03-01"] and utc["time_zone"] == "UTC"
-    berlin = client.get("/dashboard/data.json?tz=Europe/Berlin").get_json()
+    berlin = client.get("/dashboard/data.json?tz=Europe/Berlin&bucket=day").get_json()
     assert berlin["timeline"]["labels"] == ["2026-03-02"] and berlin["time_zone"] == "Europe/Berlin"
+    # By the hour (one face: one hour), in local hours too.
+    assert client.get("/dashboard/data.json?tz=Europe/Berlin").get_json()["timeline"]["labels"] == ["2026-03-02T00:00"]
     assert client.get("/dashboard/data.json?from=2026-03-02&to=2026-03-02&tz=Europe/Berlin").get_json()[
         "totals"]["faces"]["upload"] == 1
     # The pages' script sends the zone as a cookie; an unknown zone falls back to UTC.
     client.set_cookie("tz", "Europe/Berlin")
-    assert "2026-03-02 00:30" in client.get("/dashboard/").get_data(as_text=True)
+    assert "2026-</span>03-02 00:30" in client.get("/dashboard/").get_data(as_text=True)
     assert client.get("/dashboard/data.json?tz=Mars/Olympus").get_json()["time_zone"] == "UTC"
 
 

@@ -20,7 +20,7 @@ from app.analysis.service import (
     uploads_from_files,
 )
 from app.auth.routes import safe_next_url
-from app.dashboard.undo import keep_for_undo
+from app.dashboard.undo import UNDO_MINUTES, keep_for_undo
 from app.inputs import is_row_id
 
 MAX_BATCH_IDS = 100
@@ -68,7 +68,8 @@ def new_upload_key() -> str:
 @bp.get("/analyses/<int:analysis_id>")
 @login_required
 def show(analysis_id: int):
-    return render_template("analysis/show.html", analysis=owned_analysis_or_404(analysis_id))
+    return render_template("analysis/show.html", analysis=owned_analysis_or_404(analysis_id),
+                           undo_minutes=UNDO_MINUTES)
 
 
 @bp.get("/analyses/batch")
@@ -100,7 +101,7 @@ def delete(analysis_id: int):
     if analysis.video_id is None:  # a video goes for good (its tracks are not kept for Undo)
         session["undo"] = keep_for_undo(analysis)
     delete_analysis(analysis)
-    flash("Analysis deleted.", "success")
+    flash("Analysis deleted.", "undoable")  # shown as the undo bar on the dashboard
     return redirect(safe_next_url(request.form.get("next")) or url_for("dashboard.index"))
 
 

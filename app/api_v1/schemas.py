@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.auth.tokens import MAX_EXPIRY_DAYS, NAME_LENGTH, SCOPES
-from app.dashboard.stats import BUCKETS, HISTORY_PAGE_SIZE, PRESETS
+from app.dashboard.stats import BUCKET_CHOICES, BUCKETS, HISTORY_PAGE_SIZE, PRESETS
 from app.models import EMOTION_COLUMNS, SOURCES, VIDEO_STATUSES
 from app.openapi import ProblemSchema
 
@@ -105,7 +105,18 @@ class AnalysisPage(ma.Schema):
 class StatsQuery(DateFilter):
     preset = fields.String(validate=validate.OneOf(list(PRESETS)),
                            metadata={"description": "Instead of from/to: the last 7 or 30 days, or all."})
-    bucket = fields.String(load_default="day", validate=validate.OneOf(BUCKETS))
+    bucket = fields.String(load_default="day", validate=validate.OneOf(BUCKET_CHOICES),
+                           metadata={"description": "hour, day or week; auto: hours when the range (or the data) "
+                                                    "covers one or two days, days otherwise."})
+    source = fields.String(validate=validate.OneOf(SOURCES), metadata={"description": "Only this source."})
+
+
+class ExportQuery(DateFilter):
+    preset = fields.String(validate=validate.OneOf(list(PRESETS)),
+                           metadata={"description": "Instead of from/to: the last 7 or 30 days, or all."})
+    source = fields.String(validate=validate.OneOf(SOURCES), metadata={"description": "Only this source."})
+    emotion = fields.String(validate=validate.OneOf(EMOTION_COLUMNS),
+                            metadata={"description": "Only analyses with a face of this expression."})
 
 
 PerSource = type("PerSource", (ma.Schema,), {source: fields.Integer(required=True) for source in SOURCES})
@@ -130,14 +141,23 @@ class RangeSchema(ma.Schema):
     to = fields.String(required=True, metadata={"description": "YYYY-MM-DD or empty."})
 
 
+BySourceSchema = type("BySource", (ma.Schema,), {
+    source: fields.Nested(SeriesSchema, required=True) for source in SOURCES
+})
+
+
 class Timeline(ma.Schema):
-    labels = fields.List(fields.String(), required=True, metadata={"description": "Every day or week (its "
-                                                                                  "Monday) of the range."})
-    series = fields.Nested(SeriesSchema, required=True)
+    labels = fields.List(fields.String(), required=True, metadata={"description": "Every hour (YYYY-MM-DDTHH:00, "
+                                                                                  "local), day or week (its Monday) "
+                                                                                  "of the range."})
+    series = fields.Nested(SeriesSchema, required=True, metadata={"description": "Faces per emotion per period."})
+    by_source = fields.Nested(BySourceSchema, required=True,
+                              metadata={"description": "The same per source: shares compare within a source."})
 
 
 class Stats(ma.Schema):
     bucket = fields.String(required=True, validate=validate.OneOf(BUCKETS))
+    source = fields.String(required=True, metadata={"description": "The source filter; empty for both."})
     range = fields.Nested(RangeSchema, required=True)
     time_zone = fields.String(required=True)
     reversed = fields.Boolean(required=True, metadata={"description": "True when from is after to."})

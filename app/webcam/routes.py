@@ -35,7 +35,7 @@ def delete(session_id: int):
     webcam_session = owned_session_or_404(session_id)
     cookie_session["undo"] = keep_for_undo(webcam_session)
     delete_session(webcam_session)
-    flash("Webcam session deleted.", "success")
+    flash("Webcam session deleted.", "undoable")  # shown as the undo bar on the dashboard
     from app.auth.routes import safe_next_url
 
     return redirect(safe_next_url(request.form.get("next")) or url_for("dashboard.index"))

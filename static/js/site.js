@@ -28,8 +28,13 @@
       });
     }
 
+    // The copies of uploaded photos this browser keeps for result pages go at log out, and
+    // whenever a page is shown to nobody logged in (a session that ended elsewhere).
+    const photos = window.MoodlensPhotos;
+    if (photos && document.body.hasAttribute("data-anonymous")) photos.clear();
     document.addEventListener("submit", (event) => {
       const form = event.target;
+      if (photos && form instanceof HTMLFormElement && form.action.endsWith("/auth/logout")) photos.clear();
       if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
         event.preventDefault();
       }

@@ -28,7 +28,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (index >= maxFiles) return `not sent: at most ${maxFiles} pictures per upload.`;
     if (file.size === 0) return "the file is empty.";
     const typeOk = file.type ? ACCEPTED_TYPES.includes(file.type) : ACCEPTED_EXTENSIONS.test(file.name);
-    if (!typeOk) return `${file.type || "this type"} is not a picture we read. Use JPEG, PNG, WebP or BMP.`;
+    if (!typeOk) return "this is not a picture we read. Use JPEG, PNG, WebP or BMP.";
     if (file.size > maxBytes) return `too large (${megabytes(file.size)}); the limit is ${megabytes(maxBytes)} per picture.`;
     return "";
   }
@@ -40,9 +40,35 @@ document.addEventListener("DOMContentLoaded", () => {
     line.setAttribute("role", state === "error" ? "alert" : "status");
   }
 
+  // A key per file, made once: sending the same file again (a second press) returns its first
+  // analysis instead of storing it twice (the server remembers keys for a day).
+  const newKey = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`);
+
   function showFiles(files) {
-    chosen = Array.from(files).map((file, index) => ({ file, problem: problemWith(file, index) }));
+    chosen = Array.from(files).map((file) => ({ file, key: newKey() }));
+    render();
+  }
+
+  // Take one file out of the choice (its × button).
+  function removeFile(entry) {
+    chosen = chosen.filter((other) => other !== entry);
+    try {
+      const transfer = new DataTransfer();
+      chosen.forEach((other) => transfer.items.add(other.file));
+      input.files = transfer.files;
+    } catch (error) { /* older browsers: our own list is what is sent */ }
+    render();
+    input.focus();
+  }
+
+  function render() {
+    chosen.forEach((entry, index) => { entry.problem = problemWith(entry.file, index); });
     previews.replaceChildren();
+    if (!chosen.some((entry) => entry.id)) {
+      button.classList.remove("secondary");
+      button.textContent = BUTTON_TEXT;
+    }
     status.textContent = "";
     const good = chosen.filter((entry) => !entry.problem).length;
     const bad = chosen.length - good;
@@ -70,11 +96,20 @@ document.addEventListener("DOMContentLoaded", () => {
       progress.hidden = true;
       const state = document.createElement("span");
       state.className = "file-state";
-      item.append(name, progress, state);
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "remove-file";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", `Remove ${entry.file.name}`);
+      remove.addEventListener("click", () => { if (!sending) removeFile(entry); });
+      item.append(remove, name, progress, state);
       previews.append(item);
       entry.item = item;
       if (entry.problem) setItemState(item, "error", `${entry.file.name}: ${entry.problem}`);
-      else setItemState(item, "ready", "ready");
+      else if (entry.id) {
+        setItemState(item, "done", "done");
+        remove.hidden = true;
+      } else setItemState(item, "ready", "ready");
     });
   }
 
@@ -86,6 +121,7 @@ document.addEventListener("DOMContentLoaded", () => {
       data.append("image", entry.file, entry.file.name);
       request.open("POST", form.dataset.apiUrl);
       request.setRequestHeader("X-CSRFToken", csrfToken);
+      request.setRequestHeader("Idempotency-Key", entry.key);
       request.setRequestHeader("Accept", "application/json");
       request.responseType = "json";
       progress.hidden = false;
@@ -102,6 +138,7 @@ document.addEventListener("DOMContentLoaded", () => {
         const [result] = body.results || [];
         if (request.status === 200 && result) {
           entry.id = result.id;
+          entry.item.querySelector(".remove-file").hidden = true;
           const faces = result.faces.length;
           setItemState(entry.item, "done", `done: ${faces} face${faces === 1 ? "" : "s"}`);
         } else if (request.status === 401) {
@@ -127,12 +164,35 @@ document.addEventListener("DOMContentLoaded", () => {
     return `${form.dataset.batchUrl}?ids=${ids.join(",")}`;
   }
 
+  // This tab keeps its own copy of each analysed picture, so that the result pages can draw it
+  // with its boxes; nothing is sent again.
+  async function keepCopies(entries) {
+    if (!window.MoodlensPhotos) return;
+    for (const entry of entries) {
+      try {
+        await window.MoodlensPhotos.put(entry.id, entry.file);
+      } catch (error) { /* no storage here: the result page says the photo is not shown */ }
+    }
+  }
+
+  function startOver() {
+    chosen = [];
+    try { input.value = ""; } catch (error) { /* read-only in old browsers */ }
+    render();
+    input.focus();
+  }
+
   async function sendAll() {
-    const toSend = chosen.filter((entry) => !entry.problem);
+    // Files already analysed are not sent again; the rest (new or failed) are, with their keys.
+    const toSend = chosen.filter((entry) => !entry.problem && !entry.id);
     if (!chosen.length) {
       status.textContent = "Choose one or more pictures first.";
       status.setAttribute("role", "alert");
       input.focus();
+      return;
+    }
+    if (!toSend.length && chosen.some((entry) => entry.id)) {
+      showOutcome();
       return;
     }
     if (!toSend.length) {
@@ -146,10 +206,15 @@ document.addEventListener("DOMContentLoaded", () => {
     status.setAttribute("role", "status");
     status.textContent = `Sending ${toSend.length} picture${toSend.length === 1 ? "" : "s"}…`;
     for (const entry of toSend) await send(entry); // one at a time: the server analyses one per core
+    await keepCopies(toSend.filter((entry) => entry.id));
     sending = false;
     button.disabled = false;
     button.textContent = BUTTON_TEXT;
-    const ids = toSend.filter((entry) => entry.id).map((entry) => entry.id);
+    showOutcome();
+  }
+
+  function showOutcome() {
+    const ids = chosen.filter((entry) => entry.id).map((entry) => entry.id);
     const failed = chosen.length - ids.length;
     if (ids.length && !failed) {
       window.location.assign(resultUrl(ids));
@@ -157,15 +222,27 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     status.replaceChildren();
     status.setAttribute("role", "alert");
-    status.append(`${ids.length} of ${chosen.length} pictures analysed; ${failed} not (see the message under each). `);
+    const line = document.createElement("p");
+    line.textContent = `${ids.length} of ${chosen.length} pictures analysed; ${failed} not (see the message under each).`;
+    status.append(line);
     if (ids.length) {
+      // The results are what people came for: the primary button; sending again is secondary.
       const link = document.createElement("a");
-      link.className = "button small";
+      link.className = "button";
       link.id = "see-results";
       link.href = resultUrl(ids);
       link.textContent = `See the ${ids.length === 1 ? "result" : `${ids.length} results`}`;
       status.append(link);
+      button.classList.add("secondary");
+      button.textContent = failed ? "Try the others again" : BUTTON_TEXT;
     }
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "button secondary";
+    again.id = "start-over";
+    again.textContent = "Start over";
+    again.addEventListener("click", startOver);
+    status.append(again);
   }
 
   ["dragenter", "dragover"].forEach((type) =>
@@ -193,6 +270,6 @@ document.addEventListener("DOMContentLoaded", () => {
   // Coming back with the browser's back button must not leave the button disabled.
   window.addEventListener("pageshow", () => {
     button.disabled = false;
-    button.textContent = BUTTON_TEXT;
+    if (!chosen.some((entry) => entry.id)) button.textContent = BUTTON_TEXT;
   });
 });

@@ -100,7 +100,7 @@ def test_upload_result_page_and_mixed_batch(live, size):
     with browser_page(viewport=VIEWPORTS[size]) as (_, page):
         page.goto(base + "/")
         page.wait_for_selector(".example .face-box.placed")
-        assert "happy" in page.inner_text(".example .face-tag")
+        assert "happy" in page.text_content(".example .face-tag")  # on a phone the tag shows its number only
         assert_readable(page, ".chip, .face-tag, .badge")
         assert_no_horizontal_scroll(page)
         page.screenshot(path=str(ARTIFACTS / f"journey-{size}-01-landing.png"), full_page=True)
@@ -112,10 +112,12 @@ def test_upload_result_page_and_mixed_batch(live, size):
         page.wait_for_selector(".face-card")
         assert "Face 1: happy" in page.inner_text(".face-card h3")
         assert page.inner_text(".meaning").split(":")[0] in ("Clear", "Likely", "Uncertain")
-        assert "The photo was not kept." in page.inner_text(".result")
+        # The tab's own copy of the photo is drawn with the numbered box; the card has its crop.
+        page.wait_for_selector(".annotated.from-this-tab .face-box.placed")
+        assert page.is_hidden(".no-photo") and page.is_visible("canvas.face-thumb")
         assert count_analyses(app) == 1
         page.reload()
-        page.wait_for_selector(".face-card")
+        page.wait_for_selector(".annotated.from-this-tab .face-box.placed")
         page.reload()
         assert count_analyses(app) == 1, "reloading the result page uploaded again"
         assert_readable(page, ".chip, .face-tag, .badge, .button, .muted, .meaning")
@@ -200,8 +202,16 @@ def test_dashboard_history_at_both_sizes(live, size):
         # Each day between the first and last has a slot on the time axis (gaps stay gaps).
         labels = page.evaluate("Chart.getChart(document.getElementById('timeline-chart')).data.labels.length")
         assert labels >= 12
+        # Shares first: each source is a bar of 100 %, whatever its number of faces.
+        assert page.evaluate("Chart.getChart(document.getElementById('distribution-chart')).data.labels") == [
+            "Photos", "Webcam"]
+        totals = page.evaluate("""(() => { const c = Chart.getChart(document.getElementById('distribution-chart'));
+            return c.data.labels.map((_, i) => c.data.datasets.reduce((s, d) => s + d.data[i], 0)); })()""")
+        assert all(abs(total - 100) < 0.5 for total in totals)
+        page.click(".view-switch [data-view=count]")
         assert page.evaluate("Chart.getChart(document.getElementById('distribution-chart')).data.datasets"
                              ".map(d => d.backgroundColor)") == ["#334155", "#d6409f"]
+        page.click(".view-switch [data-view=share]")
 
         assert_readable(page, ".chip, .source, .stat-label, .muted, .button, th")
         assert_no_horizontal_scroll(page)
@@ -211,8 +221,11 @@ def test_dashboard_history_at_both_sizes(live, size):
             assert page.is_visible("#nav-links a[href='/dashboard/']")
             assert_tap_targets(page, "#nav-links a, #nav-links button")
             page.click("#menu-button")
-            # Rows are cards: the table header is hidden and each cell names itself.
-            assert page.evaluate("getComputedStyle(document.querySelector('#history tbody tr')).display") == "block"
+            # One line per item: the table header is hidden, no label is repeated.
+            assert page.evaluate("getComputedStyle(document.querySelector('#history tbody tr')).display") == "flex"
+            heights = page.evaluate("[...document.querySelectorAll('#history tr.history-row:not(.webcam-row)')]"
+                                    ".map(r => r.getBoundingClientRect().height)")
+            assert max(heights) < 60, heights
         assert_tap_targets(page, "#history .delete-form button, .presets a, .pager a")
         assert f"{ZONES[size]} time" in page.inner_text("#timeline-title")
         page.evaluate("window.scrollTo(0, 0)")
@@ -241,11 +254,13 @@ def test_dashboard_history_at_both_sizes(live, size):
         first_row.locator(".delete-form button").click()
         page.wait_for_timeout(300)
         assert questions and questions[0].startswith("Delete the analysis of photo-")
+        assert "cannot be undone" not in questions[0] and "undo" in questions[0]
         assert count_analyses(app) == before
         page.once("dialog", lambda dialog: dialog.accept())
         first_row.locator(".delete-form button").click()
         page.wait_for_url("**/dashboard/?preset=30d&bucket=week")
-        assert "Analysis deleted." in page.inner_text(".flashes")
+        assert "Analysis deleted." in page.inner_text(".undo-bar")
+        assert page.locator(".flash").count() == 0  # one banner, not two
         assert count_analyses(app) == before - 1
         assert page.locator("#filter-bucket").input_value() == "week"
         # ... and offers to undo it.
