@@ -72,6 +72,9 @@
     const bars = document.getElementById("webcam-bars");
     const largestEmpty = document.getElementById("webcam-largest-empty");
     const snapshotLink = document.getElementById("webcam-snapshot-link");
+    const cameraField = document.getElementById("webcam-camera-field");
+    const cameraSelect = document.getElementById("webcam-camera");
+    const summaryBox = document.getElementById("webcam-summary");
     const captureCanvas = document.createElement("canvas");
 
     let stream = null;
@@ -85,6 +88,7 @@
     let lastFrame = { width: 0, height: 0 };
     let visibleFaces = [];
     let snapshotUrl = null;
+    let mirrored = true; // a camera facing the user is shown as a mirror; boxes follow
 
     function showMessage(kind, text, link) {
       delete message.dataset.transient;
@@ -141,6 +145,57 @@
       pauseButton.textContent = paused ? "Resume" : "Pause";
       stage.hidden = !running;
       placeholder.hidden = running;
+      stage.classList.toggle("mirrored", mirrored);
+    }
+
+    // Cameras: a picker when there are several (names are known once the camera was allowed).
+    async function listCameras() {
+      if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+      let cameras = [];
+      try {
+        cameras = (await navigator.mediaDevices.enumerateDevices()).filter((device) => device.kind === "videoinput");
+      } catch (error) {
+        return;
+      }
+      const current = stream && stream.getVideoTracks()[0] ? stream.getVideoTracks()[0].getSettings().deviceId : "";
+      const chosen = current || cameraSelect.value;
+      cameraSelect.replaceChildren(...cameras.map((camera, index) => {
+        const option = document.createElement("option");
+        option.value = camera.deviceId;
+        option.textContent = camera.label || `Camera ${index + 1}`;
+        option.selected = camera.deviceId === chosen;
+        return option;
+      }));
+      cameraField.hidden = cameras.length < 2;
+    }
+
+    function videoConstraints() {
+      const wanted = { width: { ideal: 640 }, height: { ideal: 480 } };
+      if (cameraSelect.value) wanted.deviceId = { exact: cameraSelect.value };
+      else wanted.facingMode = "user";
+      return wanted;
+    }
+
+    function noteFacing() {
+      const track = stream && stream.getVideoTracks()[0];
+      const facing = track && track.getSettings ? track.getSettings().facingMode : undefined;
+      mirrored = facing !== "environment";
+      stage.classList.toggle("mirrored", mirrored);
+    }
+
+    async function switchCamera() {
+      if (!running) return;
+      try {
+        const next = await navigator.mediaDevices.getUserMedia({ audio: false, video: videoConstraints() });
+        if (stream) stream.getTracks().forEach((track) => track.stop());
+        stream = next;
+        video.srcObject = stream;
+        await video.play();
+        noteFacing();
+        tracker.reset();
+      } catch (error) {
+        showMessage("error", cameraErrorMessage(error));
+      }
     }
 
     function frameUrl(action) {
@@ -177,10 +232,7 @@
       startButton.disabled = true;
       setState("starting");
       try {
-        stream = await navigator.mediaDevices.getUserMedia({
-          audio: false,
-          video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" },
-        });
+        stream = await navigator.mediaDevices.getUserMedia({ audio: false, video: videoConstraints() });
       } catch (error) {
         showMessage("error", cameraErrorMessage(error));
         startButton.disabled = false;
@@ -188,6 +240,9 @@
         return;
       }
       video.srcObject = stream;
+      noteFacing();
+      listCameras();
+      summaryBox.hidden = true;
       try {
         await video.play();
         const session = await postJson(sessionsUrl);
@@ -253,6 +308,7 @@
             ? `Session saved: ${summary.frames_analysed} frames analysed, ${summary.seconds_with_faces} seconds with faces. No image was stored.`
             : "Session saved. No image was stored.";
           showMessage("success", text, { href: dashboardUrl, text: "See it in your history." });
+          if (summary) showSummary(summary);
         }
       } catch (error) {
         showMessage("error", `${reason ? `Stopped: ${reason} ` : ""}The camera is off, but the session could not be closed (${error.message}); it is closed automatically later.`);
@@ -358,17 +414,73 @@
       showFaces();
     }
 
+    // After Stop: the session's seconds as a strip (each second coloured by its largest face's
+    // expression, blank without a face) and each expression's share of the faces seen.
+    const MAX_CELLS = 240;
+    function showSummary(summary) {
+      const started = Date.parse(summary.started_at);
+      const duration = Math.max(1, Math.ceil(summary.duration_s || 0));
+      const perCell = Math.max(1, Math.ceil(duration / MAX_CELLS));
+      const cells = Math.ceil(duration / perCell);
+      const counts = Array.from({ length: cells }, () => ({}));
+      for (const second of summary.seconds) {
+        const index = Math.min(cells - 1, Math.floor((Date.parse(second.created_at) - started) / 1000 / perCell));
+        const largest = second.faces[0];
+        if (index >= 0 && largest) counts[index][largest.label] = (counts[index][largest.label] || 0) + 1;
+      }
+      const timeline = document.getElementById("webcam-summary-timeline");
+      timeline.replaceChildren(...counts.map((count, index) => {
+        const cell = document.createElement("span");
+        const label = Object.keys(count).sort((a, b) => count[b] - count[a])[0];
+        cell.className = label ? `summary-second emotion-${label}` : "summary-second no-face";
+        const from = index * perCell;
+        cell.title = `${from}–${from + perCell} s: ${label || "no face"}`;
+        if (label) cell.dataset.label = label;
+        return cell;
+      }));
+      const seen = summary.seconds.length;
+      timeline.setAttribute("aria-label", `${seen} of ${duration} seconds had a face; `
+        + counts.map((count) => Object.keys(count)[0] || "none").join(", "));
+      document.getElementById("webcam-summary-axis").textContent =
+        `0 s … ${duration} s${perCell > 1 ? ` (each mark is ${perCell} seconds)` : " (each mark is one second)"}`;
+      document.getElementById("webcam-summary-figures").textContent =
+        `${duration} s, ${summary.frames_analysed} frames analysed, ${seen} second${seen === 1 ? "" : "s"} with faces.`
+        + (summary.dominant_emotion ? ` Mostly ${summary.dominant_emotion}.` : " No face was seen.");
+      const total = Object.values(summary.label_counts).reduce((sum, value) => sum + value, 0);
+      const share = document.getElementById("webcam-summary-share");
+      const legend = document.getElementById("webcam-summary-legend");
+      const ordered = Object.entries(summary.label_counts).sort((a, b) => b[1] - a[1]);
+      share.replaceChildren(...ordered.map(([label, count]) => {
+        const part = document.createElement("span");
+        part.className = `summary-part emotion-${label}`;
+        part.style.width = `${(100 * count) / total}%`;
+        part.dataset.label = label;
+        return part;
+      }));
+      share.setAttribute("aria-label", ordered.map(([label, count]) => `${label} ${Math.round((100 * count) / total)}%`).join(", ") || "no faces");
+      legend.replaceChildren(...ordered.map(([label, count]) => {
+        const item = document.createElement("li");
+        const dot = document.createElement("span");
+        dot.className = `dot emotion-${label}`;
+        item.dataset.label = label;
+        item.append(dot, `${label} ${Math.round((100 * count) / total)}%`);
+        return item;
+      }));
+      summaryBox.hidden = false;
+    }
+
     // Boxes come in the sent frame's pixels; scale them to whatever size the target is drawn at.
-    function drawFaces(context, faces, scale, lineWidth) {
+    // ``mirror`` draws them on a mirrored picture (the preview of a camera facing the user).
+    function drawFaces(context, faces, scale, lineWidth, mirror = false, drawnWidth = 0) {
       context.lineWidth = lineWidth;
       context.font = `600 ${Math.max(12, Math.round(14 * lineWidth / 3))}px system-ui, sans-serif`;
       context.textBaseline = "top";
       for (const face of faces) {
         const color = COLORS[face.label] || "#ffffff";
         const [labelBackground, labelText] = LABEL_COLORS[face.label] || ["#1c2024", "#ffffff"];
-        const x = face.box.x * scale;
-        const y = face.box.y * scale;
         const w = face.box.w * scale;
+        const x = mirror ? drawnWidth - (face.box.x * scale) - w : face.box.x * scale;
+        const y = face.box.y * scale;
         const h = face.box.h * scale;
         context.strokeStyle = color;
         context.strokeRect(x, y, w, h);
@@ -396,7 +508,7 @@
       context.setTransform(ratio, 0, 0, ratio, 0, 0);
       context.clearRect(0, 0, width, height);
       if (lastFrame.width && visibleFaces.length) {
-        drawFaces(context, visibleFaces, width / lastFrame.width, 3);
+        drawFaces(context, visibleFaces, width / lastFrame.width, 3, mirrored, width);
       }
       // The drawn labels, readable by tests and assistive technology alike.
       overlay.dataset.labels = visibleFaces.map((face) => face.label).join(",");
@@ -461,6 +573,8 @@
     pauseButton.addEventListener("click", togglePause);
     snapshotButton.addEventListener("click", snapshot);
     window.addEventListener("resize", drawOverlay);
+    cameraSelect.addEventListener("change", switchCamera);
+    listCameras();
     // Leaving the page: switch the camera off and close the session (keepalive outlives the page).
     window.addEventListener("pagehide", () => {
       if (!running) return;

@@ -68,6 +68,8 @@ def test_live_webcam_labels_the_astronaut_and_keeps_history(live_server, camera_
     # The server's uncertain rule, applied in the page to the smoothed scores: the astronaut's
     # clear smile is not uncertain, and the page says so for each face it lists.
     assert page.get_attribute("#webcam-faces li", "data-uncertain") == "false"
+    # The preview of a camera facing the user is a mirror.
+    assert page.evaluate("getComputedStyle(document.getElementById('webcam-video')).transform").startswith("matrix(-1")
     first = frame_count(page)
     wait_until(page, f"Number(document.getElementById('frame-counter').textContent) >= {first + 5}")
     assert page.inner_text("#webcam-fps") != "–"
@@ -104,6 +106,10 @@ def test_live_webcam_labels_the_astronaut_and_keeps_history(live_server, camera_
     assert frame_count(page) == counted
     assert page.inner_text("#webcam-fps") == "–" and page.inner_text("#webcam-server-ms") == "–"
     assert page.get_attribute("#webcam", "data-state") == "stopped"
+    # The session's summary: its seconds as a strip, and each expression's share.
+    page.wait_for_selector("#webcam-summary:not([hidden])")
+    assert page.locator("#webcam-summary-timeline .summary-second[data-label=happy]").count() >= 1
+    assert "happy" in page.inner_text("#webcam-summary-legend")
     page.screenshot(path=str(ARTIFACTS / "12-webcam-stopped.png"), full_page=True)
 
     page.click("text=See it in your history.")
