@@ -30,7 +30,9 @@ Scores = type("Scores", (ma.Schema,), {
 
 
 class Face(ma.Schema):
-    box = fields.Nested(Box, required=True, metadata={"description": "The face in the picture's pixels."})
+    box = fields.Nested(Box, required=True, metadata={"description": "The face in the picture's own pixels, "
+                                                                     "upright (after its EXIF rotation), however "
+                                                                     "it was reduced for the search."})
     label = fields.String(required=True, validate=validate.OneOf(EMOTION_COLUMNS),
                           metadata={"description": "The expression with the highest score."})
     confidence = fields.Float(required=True, metadata={"description": "The label's score."})
@@ -43,8 +45,8 @@ class Analysis(ma.Schema):
     created_at = timestamp("When it was analysed (UTC).", required=True)
     source = fields.String(required=True, validate=validate.OneOf(SOURCES))
     filename = fields.String(required=True, allow_none=True, metadata={"description": "Null for webcam seconds."})
-    width = fields.Integer(required=True)
-    height = fields.Integer(required=True)
+    width = fields.Integer(required=True, metadata={"description": "The picture's own width in pixels, upright."})
+    height = fields.Integer(required=True, metadata={"description": "The picture's own height in pixels, upright."})
     frame_count = fields.Integer(required=True, metadata={"description": "1 for a picture; frames averaged "
                                                                          "for a webcam second."})
     webcam_session_id = fields.Integer(required=True, allow_none=True)

@@ -69,7 +69,8 @@ def test_register_login_upload_and_dashboard(live_server, page, tmp_path):
     page.wait_for_selector(".face-card")
     assert page.locator(".face-card").count() == 1
     assert "Face 1: happy" in page.inner_text(".face-card h3")
-    assert "The photo was not kept." in page.inner_text(".result")  # keep-my-photos is off by default
+    # Keep-my-photos is off by default: the photo is this tab's own copy, never sent again.
+    page.wait_for_selector(".annotated.from-this-tab .face-box.placed")
     wait_until(page, "Chart.getChart(document.querySelector('canvas.score-chart')) !== undefined")
     assert canvas_painted_pixels(page, "canvas.score-chart") > 500
     page.screenshot(path=str(ARTIFACTS / "02-result.png"), full_page=True)
