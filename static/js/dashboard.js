@@ -11,6 +11,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setChartDefaults();
   const data = JSON.parse(element.textContent);
   const SOURCE_NAMES = { upload: "Photos", webcam: "Webcam", video: "Videos" };
+  const ORDER = ["upload", "webcam", "video"]; // the JSON's keys come sorted by name
   const dayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", timeZone: "UTC" });
   const day = (iso) => dayFormat.format(new Date(`${iso.slice(0, 10)}T00:00:00Z`));
   // Labels may be two lines (Chart.js draws an array as lines): short enough for every bar to keep one.
@@ -29,7 +30,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const shareTooltip = { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${ctx.parsed[ctx.chart.options.indexAxis === "y" ? "x" : "y"]} %` } };
 
   function distributionConfig() {
-    const sources = Object.keys(data.distribution).filter((source) => data.totals.faces[source] > 0);
+    const sources = ORDER.filter((source) => data.distribution[source] && data.totals.faces[source] > 0);
     if (view === "share") {
       return {
         type: "bar",
@@ -54,8 +55,9 @@ document.addEventListener("DOMContentLoaded", () => {
       data: {
         labels: data.emotions,
         // Photos and webcam always; videos once there is one.
-        datasets: Object.entries(data.distribution)
-          .filter(([source]) => source !== "video" || data.totals.faces.video > 0).map(([source, counts]) => ({
+        datasets: ORDER.filter((source) => data.distribution[source])
+          .filter((source) => source !== "video" || data.totals.faces.video > 0)
+          .map((source) => [source, data.distribution[source]]).map(([source, counts]) => ({
           label: SOURCE_NAMES[source] || source,
           data: counts,
           backgroundColor: SOURCE_COLORS[source],

@@ -78,6 +78,9 @@ def test_upload_a_video_watch_progress_and_see_the_timeline(video_server, tmp_pa
             page.goto(base_url + "/dashboard/")
             assert page.locator(".source-video").count() == 1
             wait_through_reload(page, "Chart.getChart(document.getElementById('distribution-chart')) !== undefined")
+            # Shares first (each source with faces is one bar of 100 %); the counts per source beside.
+            assert "Videos" in page.evaluate("Chart.getChart(document.getElementById('distribution-chart')).data.labels")
+            page.click(".view-switch [data-view=count]")
             assert page.evaluate("Chart.getChart(document.getElementById('distribution-chart')).data.datasets"
                                  ".map(d => d.label)") == ["Photos", "Webcam", "Videos"]
     finally:
