@@ -17,6 +17,15 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def cookie_security(default: str) -> str:
+    """SESSION_COOKIE_SECURE: 1 (cookies always Secure), 0 (never) or auto (Secure on requests that
+    came over HTTPS, as the server sees it or as a trusted proxy reports it in X-Forwarded-Proto)."""
+    value = (os.environ.get("SESSION_COOKIE_SECURE") or default).strip().lower()
+    if value == "auto":
+        return "auto"
+    return "always" if value in {"1", "true", "yes", "on"} else "never"
+
+
 def normalise_database_url(url: str | None) -> str | None:
     """Make Heroku/Render style URLs (postgres://...) use SQLAlchemy's psycopg 3 driver."""
     if not url:
@@ -47,7 +56,9 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    # "always", "never" or "auto" (app.hardening adds Secure to every cookie of an HTTPS request).
+    COOKIE_SECURITY = cookie_security("0")
+    SESSION_COOKIE_SECURE = COOKIE_SECURITY == "always"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -133,9 +144,13 @@ class Config:
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    # Secure cookies over HTTPS, and plain HTTP still works (a container run on a laptop, a
+    # private network). Behind a TLS-terminating proxy set TRUSTED_PROXIES so that its
+    # X-Forwarded-Proto counts, or SESSION_COOKIE_SECURE=1 to insist. TRUSTED_PROXIES stays 0
+    # unless set: a server reached directly must not believe X-Forwarded-For from its clients.
+    COOKIE_SECURITY = cookie_security("auto")
+    SESSION_COOKIE_SECURE = COOKIE_SECURITY == "always"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 1))
 
 
 class TestConfig(Config):
@@ -146,6 +161,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
+    COOKIE_SECURITY = "never"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     TRUSTED_PROXIES = 0

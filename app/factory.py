@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import BASE_DIR, Config, config_for_environment
 from app.extensions import api, csrf, db, limiter, login_manager, mail
+from app.hardening import SecureCookiesOverHttps
 from app.hardening import register as register_hardening
 from app.inputs import RowIdConverter
 
@@ -30,6 +31,8 @@ def create_app(config: type[Config] | Config | dict | None = None, *, migration_
     ensure_secret_key(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "app.db")
+    if app.config.get("COOKIE_SECURITY") == "auto":
+        app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)  # inside ProxyFix: sees the scheme it sets
     if app.config["TRUSTED_PROXIES"]:
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

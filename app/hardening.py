@@ -47,6 +47,32 @@ def drain(stream, length: int, limit: int) -> None:
         return  # the client went away, or the server closed the stream: nothing to keep alive
 
 
+class SecureCookiesOverHttps:
+    """WSGI middleware: on a request that came over HTTPS (``wsgi.url_scheme``, which ProxyFix sets
+    from a trusted proxy's X-Forwarded-Proto), every cookie the answer sets is marked Secure: the
+    session (which holds the CSRF token), the remember-me cookie, any other. Over plain HTTP they
+    are left as they are, so a server reached without TLS still keeps its users logged in. It wraps
+    the whole application because Flask writes the session cookie after the last after_request."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def start_secure(status, headers, exc_info=None):
+            return start_response(status, [secure_cookie(name, value) for name, value in headers], exc_info)
+
+        return self.wsgi_app(environ, start_secure)
+
+
+def secure_cookie(name: str, value: str) -> tuple[str, str]:
+    if name.lower() == "set-cookie" and "secure" not in {part.strip().lower() for part in value.split(";")[1:]}:
+        value += "; Secure"
+    return name, value
+
+
 def register(app: Flask) -> None:
     @app.after_request
     def security_headers(response):

@@ -6,7 +6,7 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect, text
 
 from app import create_app
-from app.config import ProductionConfig, normalise_database_url
+from app.config import ProductionConfig, cookie_security, normalise_database_url
 from app.extensions import db
 from tests.conftest import POSTGRES_SCHEMA, TEST_DATABASE_URL, settings_for_test
 
@@ -40,8 +40,10 @@ def test_production_refuses_to_start_without_secret_key(tmp_path, monkeypatch):
     assert not (tmp_path / "instance" / "secret_key").exists()
 
 
-def test_production_cookies_are_secure_by_default():
-    assert ProductionConfig.SESSION_COOKIE_SECURE is True
+def test_production_cookies_are_secure_over_https_by_default(monkeypatch):
+    # Secure on HTTPS requests; plain HTTP keeps working (tests/test_deployment.py).
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    assert cookie_security("auto") == "auto"
     assert ProductionConfig.SESSION_COOKIE_HTTPONLY is True
     assert ProductionConfig.SESSION_COOKIE_SAMESITE == "Lax"
 
