@@ -8,7 +8,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count(),
 # the model; LiteRT and OpenCV release the GIL while they compute.
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
-graceful_timeout = 30
+# On SIGTERM, requests in flight get this long to finish: less than the 10 s that `docker stop`
+# (and compose.yaml's stop_grace_period) waits before it kills the container.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 8))
 keepalive = 5
 accesslog = "-"
 errorlog = "-"

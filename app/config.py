@@ -74,6 +74,8 @@ class Config:
     # Per-address limits: memory:// counts per process; with several workers or instances give
     # RATELIMIT_STORAGE_URI (or REDIS_URL) = redis://... so that they share one count.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    # Prefix of the limits' keys: deployments (or test runs) that share one Redis keep apart.
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
     RATELIMIT_HEADERS_ENABLED = True
     # If Redis is unreachable, count in memory instead of failing requests.
     RATELIMIT_SWALLOW_ERRORS = True

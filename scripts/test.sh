@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run the whole test suite. Sets up .venv with every requirement file and, when possible,
-# Debian's Chromium for the browser tests. With TEST_DATABASE_URL set (CI sets it), the web
+# Run the whole test suite. Sets up .venv with every lock file and, when possible, Debian's
+# Chromium for the browser tests and nginx for the stack test (tests/test_stack.py, which also
+# needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379). With TEST_DATABASE_URL set (CI sets it), the web
 # app tests run a second time against that PostgreSQL database.
 # Extra arguments go to pytest (e.g. scripts/test.sh -x -k upload).
 set -euo pipefail
@@ -14,6 +15,18 @@ if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     else
         echo "==> No Chromium found (sudo apt-get install chromium): browser tests will be skipped" >&2
+    fi
+fi
+
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "==> Installing nginx for the stack test"
+        # The test runs its own nginx on a free loopback port, whatever Debian starts as a service.
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 \
+            || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+    else
+        echo "==> No nginx found (sudo apt-get install nginx-light): the stack test will be skipped" >&2
     fi
 fi
 
