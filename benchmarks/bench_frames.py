@@ -118,15 +118,15 @@ def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
 class BrowserLikeClient:
     """One keep-alive HTTP connection with cookies and the CSRF header, like the page's fetch()."""
 
-    def __init__(self, port: int):
-        self.port = port
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    def __init__(self, port: int, host: str = "127.0.0.1"):
+        self.host, self.port = host, port
+        self.connection = http.client.HTTPConnection(host, port, timeout=30)
         self.cookies: dict[str, str] = {}
         self.csrf_token = ""
 
     def reconnect(self) -> None:
         self.connection.close()
-        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         headers = dict(headers or {})

@@ -3,6 +3,7 @@ once, then a check that the database holds exactly what the clients were told.
 
     python benchmarks/load_mixed.py [--clients 8] [--seconds 60] [--photo-side 512]
                                     [--database-url URL] [--json OUT]
+    python benchmarks/load_mixed.py --base http://127.0.0.1:8080 --database-url URL [...]
 
 N clients (threads, one keep-alive connection and one logged-in user each) send, back to back,
 one request at a time: a 640x480 one-face webcam frame, and every fifth request an upload of the
@@ -10,6 +11,12 @@ astronaut photo (multipart, like the upload page's script), 512x512 or, with --p
 the size of a phone picture once the server has reduced it. Without --database-url the
 server runs on a temporary SQLite file; with a PostgreSQL URL it works in a schema of its own
 that is dropped afterwards.
+
+With --base URL it starts no server: the load goes to one already running there (an instance, or
+a proxy in front of several: benchmarks/scale_out.py runs both on this machine), and
+--database-url must be that server's database (the users are created and the results checked
+there; a URL with ``options=-csearch_path=...`` works in that schema). Worker memory is then not
+sampled.
 
 It prints requests per second and p50/p95 latency per kind, counts 5xx and other failures, and
 then checks correctness:
@@ -72,8 +79,8 @@ def face_signature(face: dict) -> tuple:
 
 
 class Client:
-    def __init__(self, port: int, username: str):
-        self.http = BrowserLikeClient(port)
+    def __init__(self, port: int, username: str, host: str = "127.0.0.1"):
+        self.http = BrowserLikeClient(port, host)
         self.http.log_in(username)
         self.session_id = 0
         self.latencies: dict[str, list[float]] = {"frame": [], "upload": []}
@@ -248,20 +255,34 @@ def percentile(values: list[float], q: float):
     return round(float(np.percentile(np.array(values) * 1000, q)), 1) if values else None
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--photo-side", type=int, default=512,
-                        help="side of the uploaded astronaut photo in pixels (2048: a phone picture after reduction)")
-    parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite file)")
-    parser.add_argument("--json", type=Path, help="write the results here as JSON")
-    args = parser.parse_args()
+def run_reference(port: int, host: str, frame: bytes, upload: bytes, username: str) -> tuple:
+    """One upload and one frame, alone, before the load: the answers every later one must match."""
+    reference = Client(port, username, host)
+    _, body = reference.http.request("POST", "/api/webcam/sessions")
+    reference.session_id = json.loads(body)["id"]
+    reference.send("frame", frame, upload)
+    reference.send("upload", frame, upload)
+    return reference, {kind: reference.answers[kind][0] for kind in ("frame", "upload")}
 
-    from tests.images import astronaut_jpeg
 
-    frame, photo = one_face_frame(), astronaut_jpeg(args.photo_side)
-    upload = upload_body(photo)
+def run_against_base(args, frame: bytes, upload: bytes):
+    parsed = urllib.parse.urlsplit(args.base)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
+    suffix = secrets.token_hex(3)
+    usernames = [f"load{i}_{suffix}" for i in range(args.clients)]
+    with tempfile.TemporaryDirectory(prefix="load-mixed-") as tmp:
+        env = server_environment(Path(tmp), port)
+        env["DATABASE_URL"] = args.database_url
+        create_schema_and_users(env, usernames + [f"loadref_{suffix}"])
+    clients = [Client(port, name, host) for name in usernames]
+    reference, expected = run_reference(port, host, frame, upload, f"loadref_{suffix}")
+    elapsed = run_load(clients, frame, upload, args.seconds)
+    reference.http.request("POST", f"/api/webcam/sessions/{reference.session_id}/stop")
+    problems = check_database(args.database_url, clients + [reference], {})
+    return clients, reference, expected, elapsed, problems, None
+
+
+def run_own_server(args, frame: bytes, upload: bytes):
     schema = f"load_mixed_{os.getpid()}_{secrets.token_hex(3)}"
     with tempfile.TemporaryDirectory(prefix="load-mixed-") as tmp:
         workdir = Path(tmp)
@@ -288,13 +309,7 @@ def main() -> int:
             memory = WorkerMemory(server.pid)
             idle = memory.steady()
             clients = [Client(port, name) for name in usernames]
-            # The reference: one upload and one frame, alone, before the load.
-            reference = Client(port, "loadref")
-            _, body = reference.http.request("POST", "/api/webcam/sessions")
-            reference.session_id = json.loads(body)["id"]
-            reference.send("frame", frame, upload)
-            reference.send("upload", frame, upload)
-            expected = {kind: reference.answers[kind][0] for kind in ("frame", "upload")}
+            reference, expected = run_reference(port, "127.0.0.1", frame, upload, "loadref")
             with memory:
                 elapsed = run_load(clients, frame, upload, args.seconds)
             reference.http.request("POST", f"/api/webcam/sessions/{reference.session_id}/stop")
@@ -309,10 +324,33 @@ def main() -> int:
             with admin.begin() as connection:
                 connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
+    return clients, reference, expected, elapsed, problems, memory_report(idle, memory.peak, settled)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--photo-side", type=int, default=512,
+                        help="side of the uploaded astronaut photo in pixels (2048: a phone picture after reduction)")
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite file); with --base, "
+                                               "the running server's database")
+    parser.add_argument("--base", help="URL of a running server (or proxy) to load instead of starting gunicorn")
+    parser.add_argument("--json", type=Path, help="write the results here as JSON")
+    args = parser.parse_args()
+    if args.base and not args.database_url:
+        parser.error("--base needs --database-url (the server's database)")
+
+    from tests.images import astronaut_jpeg
+
+    frame, photo = one_face_frame(), astronaut_jpeg(args.photo_side)
+    upload = upload_body(photo)
+    run = run_against_base if args.base else run_own_server
+    clients, reference, expected, elapsed, problems, worker_rss = run(args, frame, upload)
 
     report = {"clients": args.clients, "seconds": round(elapsed, 1), "photo_side": args.photo_side,
               "database": "postgresql" if args.database_url else "sqlite", "kinds": {},
-              "worker_rss": memory_report(idle, memory.peak, settled)}
+              "base": args.base, "worker_rss": worker_rss}
     server_errors = 0
     wrong_answers = 0
     for kind in ("frame", "upload"):
@@ -340,8 +378,9 @@ def main() -> int:
     print(f"5xx: {server_errors}; answers unlike the reference: {wrong_answers}; "
           f"database mismatches: {len(problems)}")
     rss = report["worker_rss"]
-    print(f"worker RSS, MB (min-max over {rss['workers']} workers; target {RSS_TARGET_MB}): "
-          f"idle {rss['idle_mb']}, peak under load {rss['peak_mb']}, settled after {rss['settled_mb']}")
+    if rss:
+        print(f"worker RSS, MB (min-max over {rss['workers']} workers; target {RSS_TARGET_MB}): "
+              f"idle {rss['idle_mb']}, peak under load {rss['peak_mb']}, settled after {rss['settled_mb']}")
     for problem in problems[:20]:
         print("  ", problem)
     if args.json:

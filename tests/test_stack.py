@@ -3,7 +3,8 @@ as plain processes on loopback (benchmarks/stack.py): two gunicorn instances (pr
 settings, TRUSTED_PROXIES=1, limits in Redis), Debian's nginx with compose's proxy settings.
 
 Skipped where PostgreSQL (127.0.0.1:5432, database `test`), Redis (127.0.0.1:6379) or nginx are
-missing; scripts/test.sh installs nginx when it runs as root. In CI a missing nginx fails.
+missing; scripts/test.sh installs nginx when it runs as root. In CI a missing nginx fails. Its
+PostgreSQL is always the one on 127.0.0.1, so the PostgreSQL pass of scripts/test.sh skips it.
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ TOKEN_LIMIT = 8
 def stack():
     if os.environ.get("CI") and not nginx_binary():
         pytest.fail("CI must run the stack test but there is no nginx (scripts/test.sh installs it as root)")
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("runs in the first pass of scripts/test.sh (it always uses PostgreSQL)")
     missing = missing_services()
     if missing:
         pytest.skip("needs " + ", ".join(missing))
