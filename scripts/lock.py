@@ -4,6 +4,7 @@
     scripts/lock.py                          # after editing an .in file: only what changed moves
     scripts/lock.py --upgrade                # every package to its newest allowed version
     scripts/lock.py --upgrade-package flask  # one package (repeatable)
+    scripts/lock.py --check                  # offline: which locks are older than their inputs
 
 The tool is uv (`uv pip compile`, in requirements-dev.txt; `pip install uv` is enough). Pins already
 in a lock are kept unless an input asks otherwise or an upgrade is requested. The locks target
@@ -121,7 +122,16 @@ def compile_lock(lock_name: str, extra: list[str]) -> None:
     print(f"{lock_name}: {len(pins(lock))} packages")
 
 
+def stale_locks(root: Path = ROOT) -> list[str]:
+    return [name for name in LOCKS if recorded_digest(root / name) != inputs_digest(name, root)]
+
+
 def main(argv: list[str]) -> int:
+    if argv == ["--check"]:
+        stale = stale_locks()
+        for name in stale:
+            print(f"{name} is older than {LOCKS[name][0]} (or what it includes): run scripts/lock.py")
+        return 1 if stale else 0
     for lock_name in LOCKS:
         compile_lock(lock_name, argv)
     return 0

@@ -53,6 +53,10 @@ def test_digest_follows_requirement_lines_not_comments(tmp_path):
     assert lock.inputs_digest("requirements.txt", root=tmp_path) != before
 
 
+def test_check_mode_names_no_stale_lock():
+    assert lock.stale_locks() == []
+
+
 def test_included_input_and_constraint_lock_count(tmp_path):
     (tmp_path / "requirements.in").write_text("flask>=3\n")
     (tmp_path / "requirements.txt").write_text("flask==3.1.3 \\\n    --hash=sha256:00\n")
