@@ -1,5 +1,6 @@
 """Moodlens scaled out on this machine, without containers: N gunicorn instances of the app on
-loopback, optionally behind nginx, sharing one PostgreSQL database and one Redis -- the processes
+loopback, optionally behind nginx, and video workers, sharing one PostgreSQL database and one
+Redis -- the processes
 compose.yaml runs, each with the configuration it gives them (APP_ENV=production, TRUSTED_PROXIES=1
 behind the proxy, limits in Redis, migrations once before the instances start).
 
@@ -33,6 +34,8 @@ from benchmarks.bench_frames import PASSWORD, free_port, start_gunicorn, stop_se
 
 POSTGRES_URL = os.environ.get("STACK_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("STACK_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The video queue (Huey on Redis): a database of its own, apart from the limits' counters.
+VIDEO_QUEUE_URL = os.environ.get("STACK_VIDEO_QUEUE_URL", "redis://127.0.0.1:6379/11")
 PROXY_SETTINGS = ROOT / "deploy" / "nginx" / "moodlens-proxy.conf"
 
 
@@ -111,10 +114,12 @@ class LocalStack:
     proxy, or the one instance without it), ``stack.instance_ports``, ``stack.database_url``."""
 
     def __init__(self, instances: int = 2, proxy: bool = True, users: list[str] = (), environment: dict | None = None,
-                 workers_per_instance: int = 1):
+                 workers_per_instance: int = 1, video_workers: int = 0):
         self.instances, self.proxy, self.users = instances, proxy, list(users)
         self.extra_environment = dict(environment or {})
         self.workers_per_instance = workers_per_instance
+        self.video_workers = video_workers
+        self.worker_processes: list[subprocess.Popen] = []
         self.tag = f"stack_{os.getpid()}_{secrets.token_hex(3)}"
         self.schema = self.tag
         self.redis_prefix = self.tag
@@ -140,6 +145,7 @@ class LocalStack:
             DATABASE_URL=self.database_url,
             RATELIMIT_STORAGE_URI=REDIS_URL,
             RATELIMIT_KEY_PREFIX=self.redis_prefix,
+            VIDEO_QUEUE_URL=VIDEO_QUEUE_URL,
             TRUSTED_PROXIES="1" if self.proxy else "0",
             INSTANCE_PATH=str(self.workdir / "instance"),
             HOST="127.0.0.1",
@@ -185,6 +191,11 @@ class LocalStack:
             self.instance_ports = [free_port() for _ in range(self.instances)]
             for port in self.instance_ports:
                 self.servers.append(start_gunicorn(self.environment(port), port))
+            for number in range(self.video_workers):  # compose's `worker` service
+                log = (self.workdir / f"video-worker-{number}.log").open("w")
+                self.worker_processes.append(subprocess.Popen(
+                    [sys.executable, "-m", "app.video.worker"], cwd=ROOT, env=self.environment(0),
+                    stdout=log, stderr=subprocess.STDOUT))
             if self.proxy:
                 self.port = free_port()
                 config = self.workdir / "nginx.conf"
@@ -217,9 +228,9 @@ class LocalStack:
             except subprocess.TimeoutExpired:
                 self.nginx.kill()
             self.nginx = None
-        for server in self.servers:
+        for server in self.servers + self.worker_processes:
             stop_server(server)
-        self.servers = []
+        self.servers, self.worker_processes = [], []
         try:
             from sqlalchemy import create_engine, text
 

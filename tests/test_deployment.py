@@ -185,7 +185,7 @@ def test_stop_timeouts_fit_docker_stop():
 
 
 def test_image_trusts_no_proxy_and_compose_trusts_its_one():
-    assert re.search(r"^\s+TRUSTED_PROXIES=0\s*$", (ROOT / "Dockerfile").read_text(), re.M)
+    assert re.search(r"^\s+TRUSTED_PROXIES=0\b", (ROOT / "Dockerfile").read_text(), re.M)
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     for name in ("web", "migrate"):
         assert compose["services"][name]["environment"]["TRUSTED_PROXIES"] == "1"
@@ -197,7 +197,7 @@ def test_image_trusts_no_proxy_and_compose_trusts_its_one():
 def test_compose_stack():
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
-    assert {"proxy", "web", "postgres", "redis", "migrate"} <= services.keys()
+    assert {"proxy", "web", "worker", "postgres", "redis", "migrate"} <= services.keys()
     assert services["web"]["deploy"]["replicas"] >= 2
     for name, service in services.items():
         if service.get("restart") != "no":  # the one-off migrate exits when done
@@ -208,6 +208,12 @@ def test_compose_stack():
     assert web["environment"]["DATABASE_URL"].startswith("postgresql://")
     assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert web["environment"]["RUN_MIGRATIONS"] == "0"
+    # Video jobs: queued in Redis by the web instances (which start no workers), run by `worker`.
+    worker = services["worker"]
+    assert worker["command"] == ["python", "-m", "app.video.worker"]
+    assert web["environment"]["VIDEO_WORKERS"] == "0"
+    assert web["environment"]["VIDEO_QUEUE_URL"] == worker["environment"]["VIDEO_QUEUE_URL"]
+    assert worker["environment"]["VIDEO_QUEUE_URL"].startswith("redis://")
     # Every secret compose reads comes from .env, and .env.example names each one.
     example = (ROOT / ".env.example").read_text()
     for secret in set(re.findall(r"\$\{([A-Z_]+)", (ROOT / "compose.yaml").read_text())):

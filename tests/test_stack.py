@@ -1,6 +1,7 @@
 """Two instances of the app behind a proxy, sharing PostgreSQL and Redis: what compose.yaml runs,
 as plain processes on loopback (benchmarks/stack.py): two gunicorn instances (production
-settings, TRUSTED_PROXIES=1, limits in Redis), Debian's nginx with compose's proxy settings.
+settings, TRUSTED_PROXIES=1, limits in Redis), a video worker on the Redis queue, Debian's nginx
+with compose's proxy settings.
 
 Skipped where PostgreSQL (127.0.0.1:5432, database `test`), Redis (127.0.0.1:6379) or nginx are
 missing; scripts/test.sh installs nginx when it runs as root. In CI a missing nginx fails. Its
@@ -40,7 +41,8 @@ def stack():
         "WARM_MODEL": "1",
         "GUNICORN_THREADS": "2",
     }
-    with LocalStack(instances=2, proxy=True, users=["ada", "bob", "cam"], environment=environment) as running:
+    with LocalStack(instances=2, proxy=True, users=["ada", "bob", "cam"], environment=environment,
+                    video_workers=1) as running:
         yield running
 
 
@@ -166,6 +168,34 @@ def test_webcam_seconds_stay_right_when_frames_alternate_between_instances(stack
     assert len(set(starts)) == len(starts), "a second was written twice"
 
 
+def test_video_job_enqueued_through_one_instance_is_done_by_the_worker_and_seen_through_the_other(stack):
+    import time
+
+    from tests.videos import short_video_bytes
+
+    bearer = {"Authorization": f"Bearer {stack.tokens['ada']}"}
+    boundary = "stackvideoboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"video\"; filename=\"short.mp4\"\r\n"
+            "Content-Type: video/mp4\r\n\r\n").encode() + short_video_bytes(2.0) + f"\r\n--{boundary}--\r\n".encode()
+    status, headers, answer = Browser(stack.port).request(
+        "POST", "/api/v1/videos", body, {**bearer, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert status == 202, answer[:300]
+    job = json.loads(answer)
+    uploaded_at = instance(headers)
+    [other_port] = [port for port in stack.instance_ports if f"127.0.0.1:{port}" != uploaded_at]
+    other = Browser(other_port)  # straight to the instance that did not take the upload
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        status, _, answer = other.request("GET", job["url"], headers=bearer)
+        assert status == 200
+        seen = json.loads(answer)
+        if seen["status"] in ("done", "failed", "cancelled"):
+            break
+        time.sleep(0.5)
+    assert seen["status"] == "done", seen
+    assert seen["tracks"], "the worker found no face in the video"
+
+
 def test_login_limit_per_address_holds_across_instances(stack):
     """The per-address login limit is counted once, in Redis, whichever instance answers; a client
     cannot pick its address with X-Forwarded-For (nginx replaces it)."""
@@ -206,8 +236,3 @@ def test_token_limit_holds_across_instances(stack):
     assert stack.redis_keys(), "the limits were not counted in Redis"
 
 
-# --- Video jobs ----------------------------------------------------------------------------------
-# Once the application has a video queue: start a queue worker next to the two instances in
-# benchmarks/stack.py (VIDEO_QUEUE_URL on Redis), then a test here that uploads a video through one
-# instance, waits for the worker to finish the job, and reads the result through the other.
-# -------------------------------------------------------------------------------------------------
