@@ -194,6 +194,33 @@ def test_a_stalled_first_attempt_goes_back_to_the_queue(app, client, token, two_
     assert job["status"] == "queued" and job["attempts"] == 1
 
 
+def test_a_queued_job_whose_message_was_lost_is_sent_again_once(app, client, token, two_faces_bytes):
+    from app.video.jobs import queue
+    from app.video.queue import pending_video_ids
+    from app.video.worker import build
+
+    lost_id = upload(client, token, two_faces_bytes).get_json()["id"]
+    waiting_id = upload(client, token, two_faces_bytes).get_json()["id"]
+    fresh_id = upload(client, token, two_faces_bytes).get_json()["id"]
+    with app.test_request_context():
+        huey = queue()
+        assert pending_video_ids(huey) == {lost_id, waiting_id, fresh_id}
+        huey.flush()  # what a Redis that keeps nothing on disk does when it restarts
+        huey.moodlens_task(waiting_id)  # this one's message came back (or was never lost)
+    with app.app_context():
+        for video_id in (lost_id, waiting_id):
+            db.session.get(Video, video_id).created_at = utcnow().replace(year=2020)
+        db.session.commit()
+
+    _, recover = build(app)
+    recover()
+    recover()  # the next minute: nothing is sent twice
+    with app.test_request_context():
+        pending = [task.args[0] for task in queue().pending()]
+    # The fresh upload may still be on its way to the queue (within the stall time): left alone.
+    assert sorted(pending) == sorted([lost_id, waiting_id])
+
+
 def run_in_process(app, video_id) -> str:
     from app.analysis.engine import get_analyzer
     from app.video.service import VideoSettings, run_job

@@ -6,7 +6,8 @@ Why Huey: it is a small, well-kept queue (one dependency-free package) whose SQL
 no server at all, so a single machine runs web + worker with nothing else installed, and the same
 code moves to Redis with workers on other machines by changing one URL. A job's state of record
 is the ``videos`` row, not the queue: a message lost with a killed worker is recovered from the
-row (``app.video.service.recover_stalled``).
+row (``app.video.service.recover_stalled``), and so is one lost from the queue itself
+(``pending_video_ids`` and ``app.video.service.requeue_lost``).
 """
 from __future__ import annotations
 
@@ -64,3 +65,8 @@ def get_queue(url: str | None, instance_path: str | Path, run_job=None) -> Huey:
 
 def enqueue(queue: Huey, video_id: int) -> None:
     queue.moodlens_task(video_id)
+
+
+def pending_video_ids(queue: Huey) -> set[int]:
+    """The videos whose message waits in the queue (not yet taken by a worker)."""
+    return {int(task.args[0]) for task in queue.pending() if task.name == TASK_NAME and task.args}

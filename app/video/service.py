@@ -14,6 +14,9 @@ Life of a video
 3. A worker killed mid-job stops its heartbeat: ``recover_stalled`` (run when a worker starts,
    every minute by the workers, and when anyone reads the job) puts the job back in the queue,
    or marks it failed after ``max_attempts`` tries, so no job stays ``running`` for ever.
+4. A ``queued`` job whose message is in no queue (a Redis that keeps nothing on disk restarted,
+   or the queue was down at upload) is sent again by ``requeue_lost`` (workers, every minute),
+   so no job stays ``queued`` for ever either.
 """
 from __future__ import annotations
 
@@ -361,3 +364,22 @@ def recover_stalled(settings: VideoSettings, enqueue: Callable[[int], None], now
             requeued.append(video_id)
     db.session.commit()
     return requeued
+
+
+def requeue_lost(settings: VideoSettings, enqueue: Callable[[int], None], pending: set[int],
+                 now: datetime | None = None) -> list[int]:
+    """Jobs ``queued`` for more than ``stall_seconds`` whose id is not among the queue's
+    ``pending`` messages: their message was lost, so it is sent again. Returns those ids.
+
+    A worker may have just taken a message whose row still says ``queued``; sending it again is
+    harmless, since ``claim`` lets only one worker run a job and the other message is skipped."""
+    cutoff = (now or utcnow()) - timedelta(seconds=settings.stall_seconds)
+    waiting = db.session.scalars(
+        select(Video.id).where(Video.status == "queued", Video.created_at < cutoff)
+    ).all()
+    db.session.commit()
+    lost = [video_id for video_id in waiting if video_id not in pending]
+    for video_id in lost:
+        log.warning("video %s was queued but its queue message is gone: sent again", video_id)
+        enqueue(video_id)
+    return lost

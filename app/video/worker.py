@@ -3,7 +3,8 @@
 Runs the jobs of the queue named by ``VIDEO_QUEUE_URL`` (default: the SQLite file in the
 instance folder) with the same configuration as the web app (``DATABASE_URL``, ``INSTANCE_PATH``,
 model path). Start as many as you like, on this machine or others (with Redis and a shared
-database). On start, and every minute, jobs whose worker died are put back in the queue.
+database). On start, and every minute, jobs whose worker died are put back in the queue, and
+queued jobs whose message the queue lost are sent again.
 """
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ import logging
 from huey import crontab
 
 from app.video.queue import get_queue
-from app.video.service import VideoSettings, recover_stalled, run_job
+from app.video.service import VideoSettings, recover_stalled, requeue_lost, run_job
 
 
 def build(app):
     """The app's queue with this process's runner and the minute's recovery task."""
     from app.analysis.engine import get_analyzer
-    from app.video.queue import enqueue
+    from app.video.queue import enqueue, pending_video_ids
 
     settings = VideoSettings.from_config(app.config)
 
@@ -29,9 +30,13 @@ def build(app):
 
     queue = get_queue(app.config.get("VIDEO_QUEUE_URL"), app.instance_path, run_job=runner)
 
+    def send(video_id: int) -> None:
+        enqueue(queue, video_id)
+
     def recover() -> None:
         with app.app_context():
-            recover_stalled(settings, lambda video_id: enqueue(queue, video_id))
+            recover_stalled(settings, send)
+            requeue_lost(settings, send, pending_video_ids(queue))
 
     if not getattr(queue, "moodlens_recovery", None):
         queue.moodlens_recovery = queue.periodic_task(crontab(minute="*"), name="recover_stalled_videos")(recover)
