@@ -43,13 +43,15 @@ def class_bias(class_shares: np.ndarray, strength: float) -> np.ndarray:
 
 def fit_class_bias(logit_sets: list[np.ndarray], temperature: float, class_shares: np.ndarray, score) -> tuple[float, dict]:
     """The bias strength in BIAS_STRENGTHS with the best ``score(probabilities)["score"]`` (ties: the
-    weaker bias), and that score's report."""
-    best = None
+    weaker bias), and that score's report; the report's ``tried`` lists every strength's scores
+    (the model card's table of how much the bias buys)."""
+    best, tried = None, []
     for strength in BIAS_STRENGTHS:
         report = score(averaged_softmax(logit_sets, temperature, class_bias(class_shares, strength)))
+        tried.append({"strength": float(strength), **report})
         if best is None or report["score"] > best[1]["score"] + 1e-9:
             best = (float(strength), report)
-    return best
+    return best[0], {**best[1], "tried": tried}
 
 
 def fit_temperature(logit_sets: list[np.ndarray], labels: np.ndarray, class_bias=None) -> float:

@@ -1,11 +1,22 @@
-"""training.ensembles: the table the shipped ensemble is chosen from."""
+"""training.ensembles: the table networks and ensembles are chosen from."""
 import numpy as np
 
-from app.vision.classifier import MODELS_DIR
 from app.vision.preprocess import prepare_face
 
-FORMER = f"{MODELS_DIR / 'emotion_fer2013.weights.h5'}:0.00001"
-MIXED = str(MODELS_DIR / "emotion_mixed_labels.weights.h5")
+
+def two_networks(tmp_path):
+    """Two differently seeded networks of the served architecture, one with BatchNorm epsilon 1e-5."""
+    import keras
+
+    from training.model import build_emotion_net
+
+    paths = []
+    for seed, epsilon in ((1, 1e-5), (2, 1e-3)):
+        keras.utils.set_random_seed(seed)
+        path = tmp_path / f"net{seed}.weights.h5"
+        build_emotion_net(bn_epsilon=epsilon).save_weights(path)
+        paths.append(path)
+    return f"{paths[0]}:0.00001", str(paths[1]), paths[0]
 
 
 def small_dataset(tmp_path):
@@ -25,13 +36,27 @@ def test_every_network_and_pair_gets_a_row_with_its_real_accuracy(tmp_path, caps
     from training.export import load_net
 
     data, votes, test_images, test_labels = small_dataset(tmp_path)
+    former, mixed, former_path = two_networks(tmp_path)
     assert main(["--data", str(data), "--votes", str(votes),
-                 "--member", f"former={FORMER}", "--member", f"mixed={MIXED}"]) == 0
+                 "--member", f"former={former}", "--member", f"mixed={mixed}"]) == 0
     rows = [line.split("|")[1:-1] for line in capsys.readouterr().out.splitlines()[2:]]
     assert [row[0].strip() for row in rows] == ["former", "mixed", "former + mixed"]
 
     # The temperature never changes the top class: the PublicTest column is the network's own accuracy.
-    net = load_net(MODELS_DIR / "emotion_fer2013.weights.h5", bn_epsilon=1e-5)
+    net = load_net(former_path, bn_epsilon=1e-5)
     faces = np.stack([prepare_face(image) for image in test_images])[..., None]
     accuracy = np.mean(net.predict(faces, verbose=0).argmax(axis=1) == test_labels)
-    assert rows[0][5].strip() == f"{accuracy:.2%}"
+    assert rows[0][7].strip() == f"{accuracy:.2%}"
+
+
+def test_class_bias_rows_name_the_strength_chosen_on_the_held_aside_faces(tmp_path, capsys):
+    from training.calibration import BIAS_STRENGTHS
+    from training.ensembles import main
+
+    data, votes, _, _ = small_dataset(tmp_path)
+    former, mixed, _ = two_networks(tmp_path)
+    assert main(["--data", str(data), "--votes", str(votes), "--class-bias", "--max-size", "1",
+                 "--member", f"former={former}", "--member", f"mixed={mixed}"]) == 0
+    rows = [line.split("|")[1:-1] for line in capsys.readouterr().out.splitlines()[2:]]
+    assert [row[0].strip() for row in rows] == ["former", "mixed"]
+    assert all(float(row[2]) in set(BIAS_STRENGTHS.tolist()) for row in rows)

@@ -120,6 +120,8 @@ def test_class_bias_lifts_a_class_the_network_rarely_says_when_the_selection_rul
     strength, report = fit_class_bias([logits], 1.0, shares, lambda p: selection_score(p, labels, None))
     assert strength > 0
     assert report["score"] > selection_score(averaged_softmax([logits], 1.0), labels, None)["score"]
+    assert [row["strength"] for row in report["tried"]][:3] == [0.0, 0.1, 0.2]
+    assert max(row["score"] for row in report["tried"]) == report["score"]
     disgust = labels == 1
     before = (averaged_softmax([logits], 1.0).argmax(axis=1)[disgust] == 1).mean()
     after = (averaged_softmax([logits], 1.0, class_bias(shares, strength)).argmax(axis=1)[disgust] == 1).mean()
