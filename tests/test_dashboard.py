@@ -150,3 +150,24 @@ def test_export_csv_and_json(app, client, auth):
 def test_dashboard_requires_login(client):
     assert client.get("/dashboard/data.json").status_code == 401
     assert client.get("/dashboard/export.csv").status_code == 302
+
+
+def test_videos_are_a_source_of_their_own_in_the_filter_and_the_time_chart(client, auth, app):
+    user_id = auth.signup_and_login()
+    add_analysis(app, user_id, ["happy"], datetime(2026, 3, 2, 10))
+    page = client.get("/dashboard/?from=2026-03-01&to=2026-03-05").get_data(as_text=True)
+    assert '<option value="video" >Videos</option>' in page
+    assert 'data-timeline-source="video"' not in page  # no video yet: no empty choice
+
+    add_analysis(app, user_id, ["sad", "sad"], datetime(2026, 3, 3, 10), source="video", filename="clip.mp4")
+    page = client.get("/dashboard/?from=2026-03-01&to=2026-03-05").get_data(as_text=True)
+    assert 'data-timeline-source="video"' in page
+    only_videos = client.get("/dashboard/data.json?source=video&from=2026-03-01&to=2026-03-05").get_json()
+    assert only_videos["source"] == "video"
+    assert only_videos["totals"]["faces"] == {"upload": 0, "webcam": 0, "video": 2}
+    page = client.get("/dashboard/?source=video&from=2026-03-01&to=2026-03-05").get_data(as_text=True)
+    assert '<option value="video" selected>Videos</option>' in page
+    assert "clip.mp4" in page and "pic.jpg" not in page
+
+    photos_only = client.get("/dashboard/?source=upload&from=2026-03-01&to=2026-03-05").get_data(as_text=True)
+    assert "pic.jpg" in photos_only and "clip.mp4" not in photos_only

@@ -219,8 +219,9 @@ def history_page(user_id: int, date_range: DateRange, page: int = 1,
                  per_page: int = HISTORY_PAGE_SIZE, source: str | None = None,
                  emotion: str | None = None) -> HistoryPage:
     """Uploaded analyses and webcam sessions (one item each, however many seconds it has),
-    newest first, ``per_page`` at a time. Items are {"kind": "upload", "analysis": Analysis}
-    or {"kind": "webcam", "session": WebcamSession}. ``source`` keeps one kind; ``emotion``
+    newest first, ``per_page`` at a time. Items are {"kind": "upload", "analysis": Analysis} (a
+    photo or a video) or {"kind": "webcam", "session": WebcamSession}. ``source`` ("upload",
+    "webcam" or "video") keeps one source; ``emotion``
     keeps the items with at least one face (in any second) labelled so."""
     from app.webcam.sessions import session_summary
 
@@ -242,7 +243,12 @@ def history_page(user_id: int, date_range: DateRange, page: int = 1,
         sessions = sessions.where(
             select(FaceResult.id).join(Analysis, Analysis.id == FaceResult.analysis_id)
             .where(Analysis.webcam_session_id == WebcamSession.id, FaceResult.label == emotion).exists())
-    parts = [part for kind, part in (("upload", uploads), ("webcam", sessions)) if source in (None, "", kind)]
+    if source == "webcam":
+        parts = [sessions]
+    elif source in ("upload", "video"):  # photos and videos are both analyses, told apart by source
+        parts = [uploads.where(Analysis.source == source)]
+    else:
+        parts = [uploads, sessions]
     items = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     total = db.session.scalar(select(func.count()).select_from(items)) or 0
     pages = max(1, -(-total // per_page))
