@@ -263,14 +263,15 @@ class AnalysisPhoto(db.Model):
 class DeletedItem(db.Model):
     """What a delete removed, kept for a few minutes so that the owner can undo it.
 
-    ``payload`` is JSON (the analysis or webcam session with its faces and seconds, ids included);
+    ``payload`` is JSON (the analysis, webcam session or finished video with its faces, seconds or
+    tracks and thumbnails, ids included);
     ``photo`` the kept JPEG, if any. Restoring writes the same rows back; old items are purged."""
 
     __tablename__ = "deleted_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "analysis" or "webcam_session"
+    kind: Mapped[str] = mapped_column(String(16))  # "analysis", "webcam_session" or "video"
     payload: Mapped[str] = mapped_column(db.Text)
     photo: Mapped[bytes | None] = mapped_column(LargeBinary)
     deleted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Analysis, User, Video, VideoChunk, VideoThumbnail, utcnow
+from app.models import Analysis, DeletedItem, User, Video, VideoChunk, VideoThumbnail, utcnow
 from tests.conftest import bearer, make_token
 from tests.faces import astronaut_bgr
 from tests.videos import Worker, one_face_frames, two_faces_video, write_video
@@ -378,3 +378,56 @@ def test_webcam_frames_answer_with_tracks_that_keep_their_id(app, client, token)
         assert track["label"] == "happy" and set(track["box"]) == {"x", "y", "w", "h"}
         ids.append(track["id"])
     assert ids == [1, 1, 1]
+
+
+def test_a_deleted_video_comes_back_with_undo_whole_and_only_for_its_owner(app, client, token, user, two_faces_bytes):
+    from app.auth.service import register_user
+
+    with app.app_context():
+        db.session.get(User, user).keep_photos = True
+        db.session.commit()
+    video_id = upload(client, token, two_faces_bytes).get_json()["id"]
+    assert run_in_process(app, video_id) == "done"
+    before = client.get(f"{V1}/videos/{video_id}", headers=bearer(token)).get_json()
+    client.post("/auth/login", data={"username": "alice", "password": "correct horse battery"})
+    assert "undo this for 10 minutes" in client.get(f"/videos/{video_id}").get_data(as_text=True)
+
+    # Deleted from its page: the dashboard offers Undo, and Undo puts every part back.
+    client.post(f"/videos/{video_id}/delete")
+    assert count(app, Video) == count(app, Analysis) == count(app, VideoThumbnail) == 0
+    dashboard = client.get("/dashboard/").get_data(as_text=True)
+    assert "Video deleted. You can undo this" in dashboard
+    with app.app_context():
+        item_id = db.session.scalar(select(DeletedItem.id).where(DeletedItem.kind == "video"))
+    # Not by someone else, even with the item's id.
+    with app.app_context():
+        register_user("mallory", "mallory@example.com", "correct horse battery")
+    intruder = app.test_client()
+    intruder.post("/auth/login", data={"username": "mallory", "password": "correct horse battery"})
+    intruder.post(f"/dashboard/undo/{item_id}")
+    assert count(app, Video) == 0
+    assert "Video restored." in client.post(f"/dashboard/undo/{item_id}", follow_redirects=True).get_data(as_text=True)
+    after = client.get(f"{V1}/videos/{video_id}", headers=bearer(token)).get_json()
+    assert after == before
+    assert count(app, VideoThumbnail, VideoThumbnail.video_id == video_id) == 2
+    assert client.get(f"/videos/{video_id}/tracks/1.jpg").data[:2] == b"\xff\xd8"
+    assert f"/videos/{video_id}" in client.get("/dashboard/").get_data(as_text=True)
+    assert "nothing to undo" in client.post(f"/dashboard/undo/{item_id}", follow_redirects=True).get_data(as_text=True)
+
+    # Deleted from the history: the whole video is kept for Undo too.
+    client.post(f"/analyses/{after['analysis_id']}/delete")
+    assert count(app, Video) == 0
+    with app.app_context():
+        item_id = db.session.scalar(select(DeletedItem.id).where(DeletedItem.kind == "video"))
+    client.post(f"/dashboard/undo/{item_id}")
+    assert client.get(f"{V1}/videos/{video_id}", headers=bearer(token)).get_json() == before
+
+    # A job still queued cannot come back (its upload goes with it): no Undo is offered.
+    queued = upload(client, token, two_faces_bytes).get_json()["id"]
+    client.post(f"{V1}/videos/{queued}/cancel", headers=bearer(token))
+    with app.app_context():
+        video = db.session.get(Video, queued)
+        video.status = "queued"
+        db.session.commit()
+    client.post(f"/videos/{queued}/delete")
+    assert "undo-bar" not in client.get("/dashboard/").get_data(as_text=True)

@@ -20,8 +20,10 @@ from app.analysis.service import (
     uploads_from_files,
 )
 from app.auth.routes import safe_next_url
-from app.dashboard.undo import UNDO_MINUTES, keep_for_undo
+from app.dashboard.undo import UNDO_MINUTES, can_undo_delete, keep_for_undo
+from app.extensions import db
 from app.inputs import is_row_id
+from app.models import Video
 
 MAX_BATCH_IDS = 100
 
@@ -98,10 +100,13 @@ def photo(analysis_id: int):
 @login_required
 def delete(analysis_id: int):
     analysis = owned_analysis_or_404(analysis_id)
-    if analysis.video_id is None:  # a video goes for good (its tracks are not kept for Undo)
-        session["undo"] = keep_for_undo(analysis)
+    # A video's history row goes with its whole video, so Undo keeps (and brings back) the video.
+    video = db.session.get(Video, analysis.video_id) if analysis.video_id is not None else None
+    deleted = video if video is not None else analysis
+    if can_undo_delete(deleted):
+        session["undo"] = keep_for_undo(deleted)
     delete_analysis(analysis)
-    flash("Analysis deleted.", "undoable")  # shown as the undo bar on the dashboard
+    flash("Video deleted." if video is not None else "Analysis deleted.", "undoable")  # the dashboard's undo bar
     return redirect(safe_next_url(request.form.get("next")) or url_for("dashboard.index"))
 
 

@@ -61,7 +61,8 @@ def undo_delete(item_id: int):
     except UndoError as error:
         flash(str(error), "error")
     else:
-        flash("Webcam session restored." if kind == "webcam_session" else "Analysis restored.", "success")
+        restored = {"webcam_session": "Webcam session", "video": "Video"}.get(kind, "Analysis")
+        flash(f"{restored} restored.", "success")
     return redirect(safe_next_url(request.form.get("next")) or url_for("dashboard.index"))
 
 

@@ -1,25 +1,30 @@
 """Undo for deleting: a delete first keeps a copy of what it removes, for UNDO_MINUTES.
 
-The copy is a ``DeletedItem``: the analysis (or the webcam session with all its seconds) as JSON,
-every column and id included, plus the kept photo's bytes. Undo writes the same rows back with
+The copy is a ``DeletedItem``: the analysis (or the webcam session with all its seconds, or the
+finished video with its tracks, thumbnails and history row) as JSON, every column and id
+included, plus the kept photo's bytes. Undo writes the same rows back with
 the same ids, so links to the analysis work again; after the window the copy is purged (on the
 user's next delete or undo), and deleting the account removes it with everything else.
 """
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
 from app.extensions import db
-from app.models import Analysis, AnalysisPhoto, DeletedItem, FaceResult, WebcamSession, utcnow
+from app.models import (VIDEO_FINISHED, Analysis, AnalysisPhoto, DeletedItem, FaceResult, Video, VideoThumbnail,
+                        WebcamSession, utcnow)
 
 UNDO_MINUTES = 10
 ANALYSIS_COLUMNS = ("id", "user_id", "created_at", "source", "filename", "image_width", "image_height",
-                    "frame_count", "webcam_session_id")
+                    "frame_count", "webcam_session_id", "video_id")
 FACE_COLUMNS = tuple(column.name for column in FaceResult.__table__.columns if column.name != "analysis_id")
 SESSION_COLUMNS = ("id", "user_id", "started_at", "ended_at", "frames_analysed")
+VIDEO_COLUMNS = tuple(column.name for column in Video.__table__.columns)
+VIDEO_TIMES = ("created_at", "started_at", "finished_at", "heartbeat_at")
 
 
 class UndoError(LookupError):
@@ -60,10 +65,34 @@ def remember_session(session: WebcamSession) -> DeletedItem:
     return item
 
 
-def keep_for_undo(obj: Analysis | WebcamSession) -> int:
+def remember_video(video: Video) -> DeletedItem:
+    """A finished video: its row (tracks included), thumbnails and history row. Its upload is
+    already gone (a job's end deletes it), so nothing large is copied."""
+    analysis = db.session.scalar(select(Analysis).where(Analysis.video_id == video.id))
+    thumbnails = db.session.scalars(select(VideoThumbnail).where(VideoThumbnail.video_id == video.id)).all()
+    payload = {"video": _row(video, VIDEO_COLUMNS),
+               "analysis": _analysis_payload(analysis) if analysis is not None else None,
+               "thumbnails": [{"track_id": t.track_id, "jpeg": base64.b64encode(t.jpeg).decode("ascii")}
+                              for t in thumbnails]}
+    item = DeletedItem(user_id=video.user_id, kind="video", payload=json.dumps(payload))
+    db.session.add(item)
+    return item
+
+
+def can_undo_delete(obj: Analysis | WebcamSession | Video) -> bool:
+    """A video still queued or running cannot come back (its upload goes with the delete)."""
+    return not isinstance(obj, Video) or obj.status in VIDEO_FINISHED
+
+
+def keep_for_undo(obj: Analysis | WebcamSession | Video) -> int:
     """Before deleting ``obj``: keep its copy (the delete's commit stores it) and return its id."""
     purge_expired()
-    item = remember_session(obj) if isinstance(obj, WebcamSession) else remember_analysis(obj)
+    if isinstance(obj, WebcamSession):
+        item = remember_session(obj)
+    elif isinstance(obj, Video):
+        item = remember_video(obj)
+    else:
+        item = remember_analysis(obj)
     db.session.flush()
     return item.id
 
@@ -102,6 +131,8 @@ def undo(user_id: int, item_id: int, now: datetime | None = None) -> str:
         if webcam_id is not None and db.session.get(WebcamSession, webcam_id) is None:
             raise UndoError("Its webcam session was deleted too; undo that first.")
         _restore_analysis(payload, item.photo)
+    elif item.kind == "video":
+        _restore_video(payload)
     else:
         if db.session.get(WebcamSession, payload["session"]["id"]) is not None:
             raise UndoError("That webcam session is already back.")
@@ -113,6 +144,18 @@ def undo(user_id: int, item_id: int, now: datetime | None = None) -> str:
     purge_expired(now)
     db.session.commit()
     return item.kind
+
+
+def _restore_video(payload: dict) -> None:
+    if db.session.get(Video, payload["video"]["id"]) is not None:
+        raise UndoError("That video is already back.")
+    db.session.add(Video(**_datetimes(payload["video"], VIDEO_TIMES)))
+    db.session.flush()
+    for thumbnail in payload["thumbnails"]:
+        db.session.add(VideoThumbnail(video_id=payload["video"]["id"], track_id=thumbnail["track_id"],
+                                      jpeg=base64.b64decode(thumbnail["jpeg"])))
+    if payload["analysis"] is not None:
+        _restore_analysis(payload["analysis"], None)
 
 
 def latest_undo(user_id: int, item_id: int | None) -> DeletedItem | None:

@@ -1,9 +1,10 @@
 """Video pages: upload, progress then result, thumbnails, cancel and delete forms.
 Thin: everything goes through app.video.jobs, as the JSON API does."""
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.auth.routes import safe_next_url
+from app.dashboard.undo import UNDO_MINUTES, can_undo_delete, keep_for_undo
 from app.extensions import db
 from app.models import VideoThumbnail
 from app.video import bp, jobs
@@ -36,7 +37,8 @@ def show(video_id: int):
     video = owned_video_or_404(video_id)
     job = jobs.status(video)
     thumbnails = set(db.session.scalars(db.select(VideoThumbnail.track_id).where(VideoThumbnail.video_id == video.id)))
-    return render_template("video/show.html", video=video, job=job, tracks=job["tracks"], thumbnails=thumbnails)
+    return render_template("video/show.html", video=video, job=job, tracks=job["tracks"], thumbnails=thumbnails,
+                           undo_minutes=UNDO_MINUTES)
 
 
 @bp.get("/videos/<int:video_id>/tracks/<int:track_id>.jpg")
@@ -63,6 +65,9 @@ def cancel(video_id: int):
 @bp.post("/videos/<int:video_id>/delete")
 @login_required
 def delete(video_id: int):
-    jobs.delete(owned_video_or_404(video_id))
-    flash("Video deleted.", "success")
+    video = owned_video_or_404(video_id)
+    if can_undo_delete(video):
+        session["undo"] = keep_for_undo(video)
+    jobs.delete(video)
+    flash("Video deleted.", "undoable")  # the dashboard's undo bar
     return redirect(safe_next_url(request.form.get("next")) or url_for("dashboard.index"))
