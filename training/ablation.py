@@ -62,7 +62,7 @@ def main(argv=None) -> int:
         with open(out / "history.csv", newline="") as handle:
             accuracy = [float(row["held_fer2013"]) for row in csv.DictReader(handle)]
         rows.append((name, accuracy, (time.time() - started) / 60))
-    print(f"\n| variant | best held-aside FER2013 | after each epoch | minutes |\n|---|---|---|---|")
+    print("\n| variant | best held-aside FER2013 | after each epoch | minutes |\n|---|---|---|---|")
     for name, accuracy, minutes in rows:
         print(f"| {name} | {max(accuracy):.1%} | {' / '.join(f'{a:.1%}' for a in accuracy)} | {minutes:.1f} |")
     return 0
