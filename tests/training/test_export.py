@@ -4,6 +4,8 @@ Tolerances: the float32 ONNX export matches Keras within 1e-5 per probability; t
 int8 file stays within 0.01 mean absolute difference of Keras and gives the same top
 emotion on at least 95 % of faces.
 """
+import json
+
 import numpy as np
 import pytest
 
@@ -64,9 +66,11 @@ def test_quantization_of_an_exported_model(real_faces, tmp_path):
     assert np.abs(probabilities - EmotionClassifier(path).predict(real_faces)).max() < 0.1
 
 
-def test_bundled_model_files_are_small():
-    files = [DEFAULT_MODEL_PATH, *MODELS_DIR.glob("*.weights.h5")]
-    assert len(files) == 3 and sum(f.stat().st_size for f in files) < 20 * 1024 * 1024
+def test_bundled_model_files_are_small_and_only_what_serving_json_names():
+    members = [MODELS_DIR / member["weights"] for member in json.loads(SERVING_SPEC_PATH.read_text())["members"]]
+    assert sorted(MODELS_DIR.glob("*.weights.h5")) == sorted(members)
+    files = [DEFAULT_MODEL_PATH, *members]
+    assert sum(f.stat().st_size for f in files) < 20 * 1024 * 1024
 
 
 def test_outputs_are_probabilities(real_faces):

@@ -51,7 +51,7 @@ def test_publictest_faces_keep_their_label_when_turned_by_25_degrees(analyzer):
     shoulders, it misses many at 25 degrees; benchmarks/tune_alignment.py counts both).
     """
     archive = np.load(FER_NPZ)
-    rows = np.flatnonzero(archive["usage"] == "PublicTest")[:100]
+    rows = np.flatnonzero(archive["usage"] == "PublicTest")[:80]
     found = kept = 0
     for row in rows:
         portrait = portrait_from_face(archive["images"][row])
@@ -62,7 +62,7 @@ def test_publictest_faces_keep_their_label_when_turned_by_25_degrees(analyzer):
             turned = analyzer.analyze(rotated(portrait, degrees))
             found += bool(turned)
             kept += bool(turned) and turned[0].label == upright[0].label
-    assert found >= 50
+    assert found >= 40
     assert kept / found >= KEPT_SHARE_FLOOR
 
 
@@ -88,7 +88,6 @@ def test_photos_are_straightened_by_symmetry_and_webcam_frames_by_the_eyes(analy
     turned = rotated(astronaut_bgr(), -25)
     gray = to_grayscale(turned)
     detection = analyzer.detector.detect(turned)[0]
-    eyes = (detection.right_eye, detection.left_eye)
     straightened = analyzer._upright_face(gray, detection, PHOTO_SEARCH.straighten)
     by_the_eyes = analyzer._upright_face(gray, detection, VIDEO_SEARCH.straighten)
     by_symmetry = analyzer._upright_face(gray, detection, True)
