@@ -3,6 +3,8 @@
     python -m training.train --data ../shared/data/fer2013_trainval.npz \
         --votes ../shared/data/ferplus_votes_trainval.npz --epochs 30 --out runs/main
     python -m training.train ... --out runs/main --resume      # after an interruption
+    python -m training.train ... --teacher models/emotion_fer2013.weights.h5:0.00001 \
+        --teacher models/emotion_mixed_labels.weights.h5 --teacher-weight 0.5   # distil an ensemble
 
 A stratified 10 % of Training is held aside (training.labels.hold_aside): the
 epoch is chosen on it and the confidence temperature is fitted on it, so the
@@ -14,6 +16,11 @@ average, for --resume), ``history.csv`` and, when the score improves,
 ``best.weights.h5``. At the end the best network is calibrated and exported
 (training.export): ``emotion_fp32.onnx``, ``emotion.onnx`` (int8),
 ``emotion.tflite`` and ``calibration.json``.
+
+Distillation (``--teacher``, repeatable): the teachers' probabilities, averaged over every
+teacher and the face's mirror as the served graph averages them, are computed once on the
+unaugmented training faces and mixed into the target with ``--teacher-weight``. One network
+then learns what an ensemble says, and serving it costs one forward pass.
 """
 from __future__ import annotations
 
@@ -42,6 +49,13 @@ HISTORY_FIELDS = ["epoch", "lr", "train_loss", "held_fer2013", "held_ferplus", "
                   "held_fer2013_ema", "held_ferplus_ema", "held_macro_f1_ema", "held_score_ema", "kept", "seconds"]
 
 
+def share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text}")
+    return value
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="fer2013.csv, a .npz, or a folder of <split>/<class>/ images")
@@ -65,6 +79,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-export", action="store_true", help="stop after training (export later with training.export)")
     parser.add_argument("--stop-after", type=int, default=0,
                         help="end this sitting after epoch N of the --epochs schedule (continue later with --resume)")
+    parser.add_argument("--teacher", action="append", default=[], metavar="PATH[:EPSILON]",
+                        help="Keras weights of a trained network whose probabilities the target mixes in "
+                             "(repeat for an ensemble; EPSILON is its BatchNorm epsilon, as in training.export)")
+    parser.add_argument("--teacher-weight", type=share, default=0.5,
+                        help="share of the target taken from the teachers' averaged probabilities")
     recipe = parser.add_argument_group("recipe", "each default is the setting the ablation in models/README.md chose")
     recipe.add_argument("--init", choices=sorted(INITIALIZERS), default="fan_in_uniform",
                         help="initial weight scale (training.model.INITIALIZERS)")
@@ -281,11 +300,22 @@ def training_rows(splits: dict[str, Split], votes_path: str | None, args):
             train.faces[rows.held], train.labels[rows.held], held_majority)
 
 
+def teacher_probabilities(teachers: list[str], faces: np.ndarray) -> np.ndarray:
+    """(N, 7) softmax averaged over every teacher network and the face's mirror."""
+    from training.calibration import averaged_softmax  # late: only distillation needs the teachers
+    from training.export import load_net, logit_sets, parse_member
+
+    nets = [load_net(path, bn_epsilon=epsilon) for path, epsilon in map(parse_member, teachers)]
+    return averaged_softmax(logit_sets(nets, faces, mirror=True), temperature=1.0).astype(np.float32)
+
+
+def distilled_targets(targets: np.ndarray, teacher: np.ndarray, teacher_weight: float) -> np.ndarray:
+    """The label target with the teachers' probabilities mixed in; every row still sums to one."""
+    return ((1.0 - teacher_weight) * targets + teacher_weight * teacher).astype(np.float32)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
-    if not args.float32:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -293,6 +323,16 @@ def main(argv=None) -> int:
         load_or_exit(args.data), args.votes, args)
     print(f"train: {len(faces)} faces; held aside: {len(held_faces)} faces; "
           f"FER2013 label weight {args.fer2013_weight}", flush=True)
+    if args.teacher:
+        teacher = teacher_probabilities(args.teacher, faces)
+        print(f"teachers ({len(args.teacher)}) agree with the FER2013 label on "
+              f"{(teacher.argmax(axis=1) == labels).mean():.1%} of the training faces; "
+              f"teacher weight {args.teacher_weight}", flush=True)
+        targets = distilled_targets(targets, teacher, args.teacher_weight)
+    # Seeded after the teachers load, so a run's initial weights do not depend on them.
+    keras.utils.set_random_seed(args.seed)
+    if not args.float32:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
 
     steps = (len(faces) + args.batch_size - 1) // args.batch_size
     net = build_emotion_net(width=args.width, init=args.init, bn_momentum=args.bn_momentum)
