@@ -60,3 +60,19 @@ def test_class_bias_rows_name_the_strength_chosen_on_the_held_aside_faces(tmp_pa
     rows = [line.split("|")[1:-1] for line in capsys.readouterr().out.splitlines()[2:]]
     assert [row[0].strip() for row in rows] == ["former", "mixed"]
     assert all(float(row[2]) in set(BIAS_STRENGTHS.tolist()) for row in rows)
+
+
+def test_a_huge_bias_makes_every_face_that_emotion(tmp_path, capsys):
+    from training.bias_sweep import main
+
+    first, _, _ = two_networks(tmp_path)
+    small_dataset(tmp_path)
+    assert main(["--data", str(tmp_path / "faces.npz"), "--votes", str(tmp_path / "votes.npz"),
+                 "--member", first, "--emotion", "disgust", "--biases", "0,50"]) == 0
+    table = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    header, *rows = [row for row in table if not row[0].startswith("|---")]
+    assert header[0] == "| disgust bias" and [row[0] for row in rows] == ["| 0", "| 50"]
+    huge = rows[1]
+    assert huge[1] == "1.000"  # every held-aside disgust face is called disgust
+    assert huge[6] == "0.000"  # and no face of any other class keeps its label
+    assert huge[7] == "1.000"  # the same on the test split

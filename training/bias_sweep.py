@@ -1,0 +1,79 @@
+"""What it costs to make a network say one emotion more often: a sweep of one class's bias.
+
+    python -m training.bias_sweep --data ../shared/data/fer2013_trainval.npz \
+        --votes ../shared/data/ferplus_votes_trainval.npz \
+        --member runs/v3_distil/best.weights.h5 --emotion fear
+
+The networks' logits (face and mirror, as served) are divided by the temperature fitted on the
+held-aside faces; then ``--emotion``'s logit gets each bias in ``--biases`` added, and a
+Markdown table shows, per bias, that emotion's recall and the selection rule's three terms on
+the held-aside faces, the lowest recall of any class there, and on PublicTest (a check, never
+used to choose) that emotion's recall, FER2013 accuracy and macro-F1.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from app.vision.preprocess import EMOTIONS  # noqa: E402
+from training.calibration import averaged_softmax, fit_temperature  # noqa: E402
+from training.data import TRAIN_SPLIT_NAMES, load_or_exit, split_named  # noqa: E402
+from training.export import load_net, logit_sets, parse_member  # noqa: E402
+from training.labels import hold_aside, load_ferplus_votes, majority_labels  # noqa: E402
+from training.metrics import classification_report, selection_score  # noqa: E402
+
+
+def recalls(labels: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    per_class = classification_report(labels, probabilities.argmax(axis=1))["per_class"]
+    return np.array([per_class[name]["recall"] for name in EMOTIONS])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--votes", required=True)
+    parser.add_argument("--member", action="append", required=True, type=parse_member,
+                        help="a network's weights file, optionally :BN_EPSILON (repeat for an ensemble)")
+    parser.add_argument("--emotion", choices=EMOTIONS, default="fear")
+    parser.add_argument("--biases", default="0,0.25,0.5,0.75,1,1.25,1.5,2",
+                        help="comma-separated logit biases to try")
+    parser.add_argument("--test-split", default="PublicTest")
+    parser.add_argument("--hold-aside", type=float, default=0.1)
+    args = parser.parse_args(argv)
+
+    splits, votes = load_or_exit(args.data), load_ferplus_votes(args.votes)
+    train, test = split_named(splits, TRAIN_SPLIT_NAMES), splits.get(args.test_split)
+    if train is None or test is None or train.name not in votes or test.name not in votes:
+        raise SystemExit(f"error: {args.data} and {args.votes} need a training split and {args.test_split}")
+    held = hold_aside(train.labels, args.hold_aside).held
+    sets = {"held": (train.faces[held], train.labels[held], majority_labels(votes[train.name][held])),
+            "test": (test.faces, test.labels, majority_labels(votes[test.name]))}
+    nets = [load_net(path, bn_epsilon=epsilon) for path, epsilon in args.member]
+    logits = {part: logit_sets(nets, faces, mirror=True) for part, (faces, _, _) in sets.items()}
+    temperature = fit_temperature(logits["held"], sets["held"][1])
+    column = EMOTIONS.index(args.emotion)
+
+    print(f"temperature {temperature:.3f} (fitted on the held-aside faces without bias)")
+    print(f"| {args.emotion} bias | held-aside {args.emotion} recall | FER2013 | FER+ | macro-F1 | **rule** "
+          f"| lowest recall | {args.test_split} {args.emotion} recall | FER2013 | macro-F1 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for value in (float(text) for text in args.biases.split(",")):
+        bias = np.zeros(len(EMOTIONS))
+        bias[column] = value
+        report = {}
+        for part, (_, labels, majority) in sets.items():
+            probabilities = averaged_softmax(logits[part], temperature, bias)
+            report[part] = (selection_score(probabilities, labels, majority), recalls(labels, probabilities))
+        (held_score, held_recalls), (test_score, test_recalls) = report["held"], report["test"]
+        print(f"| {value:g} | {held_recalls[column]:.3f} | {held_score['fer2013']:.2%} | {held_score['ferplus']:.2%} "
+              f"| {held_score['macro_f1']:.3f} | **{held_score['score']:.2%}** | {held_recalls.min():.3f} "
+              f"| {test_recalls[column]:.3f} | {test_score['fer2013']:.2%} | {test_score['macro_f1']:.3f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
