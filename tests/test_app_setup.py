@@ -134,6 +134,24 @@ def test_web_workers_leave_out_the_migration_tool(tmp_path):
     assert result.stdout.split() == ["False", "False", "True"]
 
 
+
+def test_web_workers_load_the_video_queue_only_when_a_video_needs_it(tmp_path):
+    """The queue library's storage module pulls in the Redis and PostgreSQL clients (16 MB per
+    worker); a web worker on SQLite serving photos and webcam frames never needs them."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys; from app import create_app; "
+              "worker = create_app(migration_commands=False); "
+              "print(*(name in sys.modules for name in ('huey', 'redis', 'psycopg'))); "
+              "from app.video.queue import get_queue; get_queue(None, sys.argv[1]); print('huey' in sys.modules)")
+    env = {**os.environ, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/app.db"}
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "False", "True"]
+
 def test_gunicorn_builds_workers_without_migration_commands():
     import ast
     from pathlib import Path

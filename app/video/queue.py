@@ -12,8 +12,10 @@ row (``app.video.service.recover_stalled``), and so is one lost from the queue i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from huey import Huey, RedisHuey, SqliteHuey
+if TYPE_CHECKING:
+    from huey import Huey
 
 QUEUE_NAME = "moodlens-videos"
 TASK_NAME = "process_video"
@@ -33,6 +35,10 @@ def queue_location(url: str | None, instance_path: str | Path) -> str:
 
 
 def build_queue(location: str) -> Huey:
+    # Imported here, not at the top: Huey's storage module pulls in the Redis and PostgreSQL
+    # clients (16 MB of a web worker's memory), and most web workers never touch a video.
+    from huey import RedisHuey, SqliteHuey
+
     if location.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey(QUEUE_NAME, url=location, results=False)
     Path(location).parent.mkdir(parents=True, exist_ok=True)
