@@ -54,6 +54,24 @@ def fit_class_bias(logit_sets: list[np.ndarray], temperature: float, class_share
     return best[0], {**best[1], "tried": tried}
 
 
+
+def fit_per_class_bias(logit_sets: list[np.ndarray], temperature: float, score,
+                       grid=(-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0), rounds: int = 2) -> tuple[np.ndarray, dict]:
+    """One bias per class, by coordinate ascent from zero: each class in turn takes the value in
+    ``grid`` with the best ``score(probabilities)["score"]`` while the others stay; a change is kept
+    only when it improves the score (so a tie keeps the bias nearer zero), ``rounds`` passes."""
+    bias = np.zeros(logit_sets[0].shape[1])
+    best = score(averaged_softmax(logit_sets, temperature, bias))
+    for _ in range(rounds):
+        for column in range(len(bias)):
+            for value in grid:
+                trial = bias.copy()
+                trial[column] = value
+                report = score(averaged_softmax(logit_sets, temperature, trial))
+                if report["score"] > best["score"] + 1e-9:
+                    bias, best = trial, report
+    return bias, best
+
 def fit_temperature(logit_sets: list[np.ndarray], labels: np.ndarray, class_bias=None) -> float:
     """The T in [0.25, 5] with the lowest NLL, by golden-section search on log T (NLL is unimodal there)."""
     def nll(log_t: float) -> float:
