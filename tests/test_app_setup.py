@@ -134,7 +134,6 @@ def test_web_workers_leave_out_the_migration_tool(tmp_path):
     assert result.stdout.split() == ["False", "False", "True"]
 
 
-
 def test_web_workers_load_the_video_queue_only_when_a_video_needs_it(tmp_path):
     """The queue library's storage module pulls in the Redis and PostgreSQL clients (16 MB per
     worker); a web worker on SQLite serving photos and webcam frames never needs them."""
@@ -151,6 +150,7 @@ def test_web_workers_load_the_video_queue_only_when_a_video_needs_it(tmp_path):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False", "False", "True"]
+
 
 def test_gunicorn_builds_workers_without_migration_commands():
     import ast

@@ -28,9 +28,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from app.vision.preprocess import EMOTIONS  # noqa: E402
 from training.calibration import averaged_softmax, fit_per_class_bias, fit_temperature  # noqa: E402
-from training.data import TRAIN_SPLIT_NAMES, load_or_exit, split_named  # noqa: E402
+from training.ensembles import held_and_test_sets  # noqa: E402
 from training.export import load_net, logit_sets, parse_member  # noqa: E402
-from training.labels import hold_aside, load_ferplus_votes, majority_labels  # noqa: E402
 from training.metrics import classification_report, selection_score  # noqa: E402
 
 
@@ -53,13 +52,7 @@ def main(argv=None) -> int:
     parser.add_argument("--hold-aside", type=float, default=0.1)
     args = parser.parse_args(argv)
 
-    splits, votes = load_or_exit(args.data), load_ferplus_votes(args.votes)
-    train, test = split_named(splits, TRAIN_SPLIT_NAMES), splits.get(args.test_split)
-    if train is None or test is None or train.name not in votes or test.name not in votes:
-        raise SystemExit(f"error: {args.data} and {args.votes} need a training split and {args.test_split}")
-    held = hold_aside(train.labels, args.hold_aside).held
-    sets = {"held": (train.faces[held], train.labels[held], majority_labels(votes[train.name][held])),
-            "test": (test.faces, test.labels, majority_labels(votes[test.name]))}
+    sets, _ = held_and_test_sets(args.data, args.votes, args.test_split, args.hold_aside)
     nets = [load_net(path, bn_epsilon=epsilon) for path, epsilon in args.member]
     logits = {part: logit_sets(nets, faces, mirror=True) for part, (faces, _, _) in sets.items()}
     temperature = fit_temperature(logits["held"], sets["held"][1])

@@ -48,6 +48,20 @@ def parse_named_member(text: str):
     return name, parse_member(member)
 
 
+
+def held_and_test_sets(data: str, votes_path: str, test_split: str, hold_aside_share: float):
+    """``{"held": (faces, labels, FER+ majority), "test": (...)}`` and the FER2013 labels of the
+    faces the networks trained on (for the class shares)."""
+    splits, votes = load_or_exit(data), load_ferplus_votes(votes_path)
+    train, test = split_named(splits, TRAIN_SPLIT_NAMES), splits.get(test_split)
+    if train is None or test is None or train.name not in votes or test.name not in votes:
+        raise SystemExit(f"error: {data} and {votes_path} need a training split and {test_split}")
+    rows = hold_aside(train.labels, hold_aside_share)
+    held = rows.held
+    sets = {"held": (train.faces[held], train.labels[held], majority_labels(votes[train.name][held])),
+            "test": (test.faces, test.labels, majority_labels(votes[test.name]))}
+    return sets, train.labels[rows.train]
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True)
@@ -61,15 +75,8 @@ def main(argv=None) -> int:
                         help="also fit the per-class bias on the held-aside faces, as training.export does")
     args = parser.parse_args(argv)
 
-    splits, votes = load_or_exit(args.data), load_ferplus_votes(args.votes)
-    train, test = split_named(splits, TRAIN_SPLIT_NAMES), splits.get(args.test_split)
-    if train is None or test is None or train.name not in votes or test.name not in votes:
-        raise SystemExit(f"error: {args.data} and {args.votes} need a training split and {args.test_split}")
-    rows = hold_aside(train.labels, args.hold_aside)
-    held = rows.held
-    shares = np.bincount(train.labels[rows.train], minlength=7) / len(rows.train) if args.class_bias else None
-    sets = {"held": (train.faces[held], train.labels[held], majority_labels(votes[train.name][held])),
-            "test": (test.faces, test.labels, majority_labels(votes[test.name]))}
+    sets, train_labels = held_and_test_sets(args.data, args.votes, args.test_split, args.hold_aside)
+    shares = np.bincount(train_labels, minlength=7) / len(train_labels) if args.class_bias else None
 
     logits = {}  # (network, part) -> one logit array per view, as training.export.logit_sets
     for name, (path, epsilon) in args.member:
