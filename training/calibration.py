@@ -10,7 +10,8 @@ A network also learns how rare each class is, and says fear and disgust less
 often than faces show them. A per-class bias ``-tau * log(class share)`` added
 after the temperature (logit adjustment, Menon et al. 2021) evens that out;
 ``tau`` is chosen on the held-aside faces by the selection rule
-(``training.metrics.selection_score``), which weighs every class through macro-F1.
+(``training.metrics.selection_score``), which weighs every class through macro-F1 and, with a
+recall floor, first asks that every class be recognised on a fair share of its faces.
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def fit_class_bias(logit_sets: list[np.ndarray], temperature: float, class_share
 
 
 def fit_per_class_bias(logit_sets: list[np.ndarray], temperature: float, score,
-                       grid=(-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0), rounds: int = 2) -> tuple[np.ndarray, dict]:
+                       grid=(-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0), rounds: int = 2) -> tuple[np.ndarray, dict]:
     """One bias per class, by coordinate ascent from zero: each class in turn takes the value in
     ``grid`` with the best ``score(probabilities)["score"]`` while the others stay; a change is kept
     only when it improves the score (so a tie keeps the bias nearer zero), ``rounds`` passes."""

@@ -9,8 +9,11 @@ network brought over by ``training.port``). The served model averages the
 members' tempered softmaxes (and, unless ``--no-mirror``, each member's on the
 mirror image too). Written into ``--out``:
 
-* ``serving.json``: the members, the averaging and the temperature fitted on the held-aside
-  Training faces, with the ECE there before and after;
+* ``serving.json``: the members, the averaging, the temperature and the class bias fitted on the
+  held-aside Training faces, with the ECE there before and after. The bias is chosen by the
+  selection rule under a recall floor (``--recall-floor``, 0.45): if any bias strength brings
+  every class's held-aside recall to the floor, the best of those by the rule, else the one
+  nearest the floor;
 * ``member_<i>.weights.h5``: each member's float32 Keras weights (the reference the tests use);
 * ``emotion_fp32.onnx``: the whole serving graph (``training.model.serving_model``);
 * ``emotion.tflite``: the same graph for LiteRT, int8 weights and activations: what the server
@@ -41,7 +44,7 @@ from app.vision.preprocess import INPUT_SHAPE  # noqa: E402
 from training.calibration import averaged_softmax, class_bias, fit_class_bias, fit_temperature, reliability  # noqa: E402
 from training.data import TRAIN_SPLIT_NAMES, load_or_exit, split_named  # noqa: E402
 from training.labels import hold_aside, load_ferplus_votes, majority_labels  # noqa: E402
-from training.metrics import selection_score  # noqa: E402
+from training.metrics import RECALL_FLOOR, selection_score  # noqa: E402
 from training.model import build_emotion_net, serving_model  # noqa: E402
 
 ONNX_OPSET = 17
@@ -73,20 +76,21 @@ def logit_sets(nets: list[keras.Model], faces: np.ndarray, mirror: bool) -> list
 
 
 def calibrate(nets: list[keras.Model], mirror: bool, held_faces: np.ndarray, held_labels: np.ndarray,
-              held_majority: np.ndarray | None = None, class_shares: np.ndarray | None = None) -> dict:
+              held_majority: np.ndarray | None = None, class_shares: np.ndarray | None = None,
+              recall_floor: float = RECALL_FLOOR) -> dict:
     """Temperature by NLL; with ``class_shares`` (the training faces' class frequencies) also the
-    class bias, its strength chosen by the selection rule, and the temperature fitted again
-    with the bias in place. All on the held-aside faces."""
+    class bias, its strength chosen by the selection rule under ``recall_floor``, and the
+    temperature fitted again with the bias in place. All on the held-aside faces."""
     sets = logit_sets(nets, held_faces, mirror)
     temperature = fit_temperature(sets, held_labels)
     before = reliability(averaged_softmax(sets, 1.0), held_labels)
     result = {"temperature": temperature, "class_bias": None, "bias_strength": 0.0}
     if class_shares is not None:
         strength, report = fit_class_bias(sets, temperature, class_shares,
-                                          lambda p: selection_score(p, held_labels, held_majority))
+                                          lambda p: selection_score(p, held_labels, held_majority, recall_floor))
         bias = class_bias(class_shares, strength)
         result = {"temperature": fit_temperature(sets, held_labels, bias), "class_bias": bias.tolist(),
-                  "bias_strength": strength, "held_aside_selection": report}
+                  "bias_strength": strength, "recall_floor": recall_floor, "held_aside_selection": report}
     after = reliability(averaged_softmax(sets, result["temperature"], result["class_bias"]), held_labels)
     return {**result, "held_aside_faces": int(len(held_labels)),
             "held_aside_ece_before": before["ece"], "held_aside_ece_after": after["ece"]}
@@ -112,7 +116,7 @@ def export_tflite(model: keras.Model, path: Path, calibration_faces: np.ndarray)
 
 def export_members(members: list[tuple[Path, float]], data: str, out: str | Path, mirror: bool = True,
                    hold_aside_share: float = 0.1, width: int = 32, votes: str | None = None,
-                   balance_classes: bool = True) -> dict[str, Path]:
+                   balance_classes: bool = True, recall_floor: float = RECALL_FLOOR) -> dict[str, Path]:
     from training.quantize import calibration_faces, quantize_model
 
     out = Path(out)
@@ -124,7 +128,8 @@ def export_members(members: list[tuple[Path, float]], data: str, out: str | Path
     nets = [load_net(path, width, epsilon) for path, epsilon in members]
     held_majority = majority_labels(load_ferplus_votes(votes)[train.name][rows.held]) if votes else None
     shares = np.bincount(train.labels[rows.train], minlength=7) / len(rows.train) if balance_classes else None
-    calibration = calibrate(nets, mirror, train.faces[rows.held], train.labels[rows.held], held_majority, shares)
+    calibration = calibrate(nets, mirror, train.faces[rows.held], train.labels[rows.held], held_majority, shares,
+                            recall_floor)
     spec = {"members": [], "mirror": mirror, **calibration}
     for index, ((path, epsilon), net) in enumerate(zip(members, nets)):
         name = f"member_{index}.weights.h5"
@@ -171,9 +176,11 @@ def main(argv=None) -> int:
     parser.add_argument("--votes", help="FER+ votes aligned with --data: the selection rule's FER+ term when "
                                         "choosing the class bias")
     parser.add_argument("--no-class-bias", action="store_true", help="temperature only, no class bias")
+    parser.add_argument("--recall-floor", type=float, default=RECALL_FLOOR,
+                        help="the class bias should bring every class's held-aside recall to this share (0: none)")
     args = parser.parse_args(argv)
     export_members(args.member, args.data, args.out, not args.no_mirror, args.hold_aside, args.width, args.votes,
-                   not args.no_class_bias)
+                   not args.no_class_bias, args.recall_floor)
     return 0
 
 

@@ -46,7 +46,7 @@ def test_every_network_and_pair_gets_a_row_with_its_real_accuracy(tmp_path, caps
     net = load_net(former_path, bn_epsilon=1e-5)
     faces = np.stack([prepare_face(image) for image in test_images])[..., None]
     accuracy = np.mean(net.predict(faces, verbose=0).argmax(axis=1) == test_labels)
-    assert rows[0][7].strip() == f"{accuracy:.2%}"
+    assert rows[0][8].strip() == f"{accuracy:.2%}"
 
 
 def test_class_bias_rows_name_the_strength_chosen_on_the_held_aside_faces(tmp_path, capsys):
@@ -97,6 +97,24 @@ def test_per_class_bias_lifts_a_class_the_network_under_says():
     assert bias[2] == max(bias) and bias[2] >= 0.75  # fear is lifted most
     assert report["score"] > before + 0.05
     assert report["score"] == accuracy(averaged_softmax([logits], 1.0, bias))["score"]
+
+
+def test_per_class_bias_under_a_recall_floor_brings_the_under_said_class_to_the_floor():
+    from training.calibration import averaged_softmax, fit_per_class_bias
+    from training.metrics import selection_score
+
+    rng = np.random.default_rng(5)
+    labels = np.repeat(np.arange(7), 100)
+    logits = rng.normal(0, 1, (700, 7)) + 2.0 * np.eye(7)[labels]
+    logits[:, 2] -= 2.5  # fear almost never said
+
+    before = selection_score(averaged_softmax([logits], 1.0), labels, None)
+    _, free = fit_per_class_bias([logits], 1.0, lambda p: selection_score(p, labels, None))
+    bias, floored = fit_per_class_bias([logits], 1.0, lambda p: selection_score(p, labels, None, 0.68))
+    assert before["lowest_recall"] < 0.1
+    assert free["lowest_recall"] < 0.68 <= floored["lowest_recall"]  # the rule alone stops short of the floor
+    assert floored["score"] == floored["rule"]  # meeting the floor, it is ranked by the rule again
+    assert bias[2] - np.delete(bias, 2).max() >= 2.0  # fear lifted above every other class
 
 
 def test_bias_sweep_fit_prints_no_bias_and_the_fitted_bias(tmp_path, capsys):

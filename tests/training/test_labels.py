@@ -77,6 +77,22 @@ def test_selection_prefers_a_network_that_still_names_the_rare_class():
     assert selection_score(names_rare, labels, None)["score"] > selection_score(never_rare, labels, None)["score"]
 
 
+def test_a_recall_floor_ranks_every_candidate_that_meets_it_above_every_one_that_does_not():
+    labels = np.array([3] * 8 + [1] * 2)
+    never_rare = np.eye(7)[[3] * 10]  # 80 % accuracy, disgust recall 0
+    half_rare = np.eye(7)[[3] * 6 + [1, 1] + [1, 3]]  # 70 % accuracy, disgust recall 0.5
+    plain = [selection_score(p, labels, None) for p in (never_rare, half_rare)]
+    assert [report["score"] for report in plain] == [report["rule"] for report in plain]
+    assert plain[1]["lowest_recall"] == pytest.approx(0.5)
+
+    floored = [selection_score(p, labels, None, recall_floor=0.45) for p in (never_rare, half_rare)]
+    assert floored[1]["score"] == floored[1]["rule"]  # meets the floor: ranked by the rule
+    assert floored[0]["score"] == pytest.approx(0.0 - 1.0)  # misses it: its lowest recall, minus one
+    assert floored[0]["rule"] == plain[0]["rule"]  # the rule itself is reported unchanged
+    missing_by_less = selection_score(half_rare, labels, None, recall_floor=0.6)
+    assert floored[0]["score"] < missing_by_less["score"] < 0
+
+
 def test_temperature_scaling_recovers_the_temperature_that_made_the_labels():
     rng = np.random.default_rng(0)
     logits = rng.normal(0, 3, (4000, 7))
@@ -127,3 +143,19 @@ def test_class_bias_lifts_a_class_the_network_rarely_says_when_the_selection_rul
     after = (averaged_softmax([logits], 1.0, class_bias(shares, strength)).argmax(axis=1)[disgust] == 1).mean()
     assert after > before
     np.testing.assert_allclose(class_bias(shares, 0.0), 0.0)
+
+
+def test_class_bias_under_a_recall_floor_makes_the_rare_class_said_on_its_share_of_faces():
+    from training.calibration import class_bias, fit_class_bias
+
+    rng = np.random.default_rng(1)
+    counts = np.array([400, 40, 400, 700, 480, 320, 500])
+    labels = np.repeat(np.arange(7), counts)
+    shares = counts / counts.sum()
+    logits = 1.5 * np.eye(7)[labels] + np.log(shares) + rng.normal(0, 1, (len(labels), 7))
+    free, _ = fit_class_bias([logits], 1.0, shares, lambda p: selection_score(p, labels, None))
+    floored, report = fit_class_bias([logits], 1.0, shares, lambda p: selection_score(p, labels, None, 0.45))
+    assert floored > free
+    assert report["lowest_recall"] >= 0.45 and report["score"] == report["rule"]
+    recall_free = selection_score(averaged_softmax([logits], 1.0, class_bias(shares, free)), labels, None)
+    assert recall_free["lowest_recall"] < 0.45  # without the floor the rule gives the rare class up
