@@ -73,6 +73,30 @@ def fit_per_class_bias(logit_sets: list[np.ndarray], temperature: float, score,
                     bias, best = trial, report
     return bias, best
 
+def fit_calibration(logit_sets: list[np.ndarray], labels: np.ndarray, score, class_shares=None,
+                    per_class: bool = False) -> dict:
+    """What the export fits on the held-aside faces: the temperature by NLL; with ``class_shares``
+    (the training faces' class frequencies) also the class bias chosen by ``score`` (the
+    selection rule), then the temperature again with the bias in place.
+
+    The bias is one strength times the log class shares (logit adjustment), or with
+    ``per_class`` one value per class (``fit_per_class_bias``): the log shares lift disgust most,
+    while the class a network under-says may be another (fear, for networks trained with the
+    FER+ votes). Returns temperature, class_bias (None without shares), bias_strength (None for
+    a per-class bias) and the score's report for the chosen bias."""
+    temperature = fit_temperature(logit_sets, labels)
+    if class_shares is None:
+        return {"temperature": temperature, "class_bias": None, "bias_strength": 0.0, "report": None}
+    if per_class:
+        bias, report = fit_per_class_bias(logit_sets, temperature, score)
+        strength = None
+    else:
+        strength, report = fit_class_bias(logit_sets, temperature, class_shares, score)
+        bias = class_bias(class_shares, strength)
+    return {"temperature": fit_temperature(logit_sets, labels, bias), "class_bias": bias,
+            "bias_strength": strength, "report": report}
+
+
 def fit_temperature(logit_sets: list[np.ndarray], labels: np.ndarray, class_bias=None) -> float:
     """The T in [0.25, 5] with the lowest NLL, by golden-section search on log T (NLL is unimodal there)."""
     def nll(log_t: float) -> float:

@@ -29,8 +29,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from training.calibration import (averaged_softmax, class_bias, fit_class_bias, fit_temperature,  # noqa: E402
-                                  reliability)
+from training.calibration import averaged_softmax, fit_calibration, reliability  # noqa: E402
 from training.data import TRAIN_SPLIT_NAMES, load_or_exit, split_named  # noqa: E402
 from training.export import load_net, logit_sets, parse_member  # noqa: E402
 from training.labels import hold_aside, load_ferplus_votes, majority_labels  # noqa: E402
@@ -74,6 +73,8 @@ def main(argv=None) -> int:
                         help="also fit the per-class bias on the held-aside faces, as training.export does")
     parser.add_argument("--recall-floor", type=float, default=RECALL_FLOOR,
                         help="with --class-bias: the share of its faces every class should be recognised on (0: none)")
+    parser.add_argument("--per-class-bias", action="store_true",
+                        help="with --class-bias: one bias per class, as training.export --per-class-bias")
     args = parser.parse_args(argv)
 
     sets, train_labels = held_and_test_sets(args.data, args.votes, args.test_split, args.hold_aside)
@@ -91,25 +92,24 @@ def main(argv=None) -> int:
     names = [name for name, _ in args.member]
     for size in range(1, args.max_size + 1):
         for combo in itertools.combinations(names, size):
-            print(table_row(combo, logits, sets, shares, args.recall_floor), flush=True)
+            print(table_row(combo, logits, sets, shares, args.recall_floor, args.per_class_bias), flush=True)
     return 0
 
 
 def table_row(combo: tuple[str, ...], logits: dict, sets: dict, class_shares: np.ndarray | None = None,
-              recall_floor: float = 0.0) -> str:
+              recall_floor: float = 0.0, per_class: bool = False) -> str:
     def views(part):
         return [view for name in combo for view in logits[name, part]]
 
     held_faces, held_labels, held_majority = sets["held"]
-    temperature, strength, bias = fit_temperature(views("held"), held_labels), 0.0, None
-    if class_shares is not None:
-        strength, _ = fit_class_bias(views("held"), temperature, class_shares,
-                                     lambda p: selection_score(p, held_labels, held_majority, recall_floor))
-        bias = class_bias(class_shares, strength)
-        temperature = fit_temperature(views("held"), held_labels, bias)
+    fitted = fit_calibration(views("held"), held_labels,
+                             lambda p: selection_score(p, held_labels, held_majority, recall_floor),
+                             class_shares, per_class)
+    temperature, bias, strength = fitted["temperature"], fitted["class_bias"], fitted["bias_strength"]
+    strength = "per class" if strength is None else f"{strength:.1f}"
     report = {part: metrics(averaged_softmax(views(part), temperature, bias), *sets[part][1:]) for part in sets}
     h, t = report["held"], report["test"]
-    return (f"| {' + '.join(combo)} | {temperature:.3f} | {strength:.1f} | {h['fer2013']:.2%} | {h['ferplus']:.2%} | "
+    return (f"| {' + '.join(combo)} | {temperature:.3f} | {strength} | {h['fer2013']:.2%} | {h['ferplus']:.2%} | "
             f"{h['macro_f1']:.3f} | **{h['rule']:.2%}** | {h['lowest_recall']:.2f} | {t['fer2013']:.2%} | "
             f"{t['ferplus']:.2%} | {t['macro_f1']:.3f} | {t['ece']:.3f} | {t['lowest_recall']:.2f} |")
 

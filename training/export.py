@@ -41,7 +41,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from app.vision.preprocess import INPUT_SHAPE  # noqa: E402
-from training.calibration import averaged_softmax, class_bias, fit_class_bias, fit_temperature, reliability  # noqa: E402
+from training.calibration import averaged_softmax, fit_calibration, reliability  # noqa: E402
 from training.data import TRAIN_SPLIT_NAMES, load_or_exit, split_named  # noqa: E402
 from training.labels import hold_aside, load_ferplus_votes, majority_labels  # noqa: E402
 from training.metrics import RECALL_FLOOR, selection_score  # noqa: E402
@@ -77,20 +77,20 @@ def logit_sets(nets: list[keras.Model], faces: np.ndarray, mirror: bool) -> list
 
 def calibrate(nets: list[keras.Model], mirror: bool, held_faces: np.ndarray, held_labels: np.ndarray,
               held_majority: np.ndarray | None = None, class_shares: np.ndarray | None = None,
-              recall_floor: float = RECALL_FLOOR) -> dict:
-    """Temperature by NLL; with ``class_shares`` (the training faces' class frequencies) also the
-    class bias, its strength chosen by the selection rule under ``recall_floor``, and the
-    temperature fitted again with the bias in place. All on the held-aside faces."""
+              recall_floor: float = RECALL_FLOOR, per_class: bool = False) -> dict:
+    """Temperature and class bias (``training.calibration.fit_calibration``) on the held-aside
+    faces, the bias chosen by the selection rule under ``recall_floor``; with the ECE there
+    before and after."""
     sets = logit_sets(nets, held_faces, mirror)
-    temperature = fit_temperature(sets, held_labels)
     before = reliability(averaged_softmax(sets, 1.0), held_labels)
-    result = {"temperature": temperature, "class_bias": None, "bias_strength": 0.0}
+    fitted = fit_calibration(sets, held_labels,
+                             lambda p: selection_score(p, held_labels, held_majority, recall_floor),
+                             class_shares, per_class)
+    result = {"temperature": fitted["temperature"], "class_bias": None, "bias_strength": 0.0}
     if class_shares is not None:
-        strength, report = fit_class_bias(sets, temperature, class_shares,
-                                          lambda p: selection_score(p, held_labels, held_majority, recall_floor))
-        bias = class_bias(class_shares, strength)
-        result = {"temperature": fit_temperature(sets, held_labels, bias), "class_bias": bias.tolist(),
-                  "bias_strength": strength, "recall_floor": recall_floor, "held_aside_selection": report}
+        result = {"temperature": fitted["temperature"], "class_bias": fitted["class_bias"].tolist(),
+                  "bias_strength": fitted["bias_strength"], "recall_floor": recall_floor,
+                  "held_aside_selection": fitted["report"]}
     after = reliability(averaged_softmax(sets, result["temperature"], result["class_bias"]), held_labels)
     return {**result, "held_aside_faces": int(len(held_labels)),
             "held_aside_ece_before": before["ece"], "held_aside_ece_after": after["ece"]}
@@ -116,7 +116,8 @@ def export_tflite(model: keras.Model, path: Path, calibration_faces: np.ndarray)
 
 def export_members(members: list[tuple[Path, float]], data: str, out: str | Path, mirror: bool = True,
                    hold_aside_share: float = 0.1, width: int = 32, votes: str | None = None,
-                   balance_classes: bool = True, recall_floor: float = RECALL_FLOOR) -> dict[str, Path]:
+                   balance_classes: bool = True, recall_floor: float = RECALL_FLOOR,
+                   per_class_bias: bool = False) -> dict[str, Path]:
     from training.quantize import calibration_faces, quantize_model
 
     out = Path(out)
@@ -129,16 +130,17 @@ def export_members(members: list[tuple[Path, float]], data: str, out: str | Path
     held_majority = majority_labels(load_ferplus_votes(votes)[train.name][rows.held]) if votes else None
     shares = np.bincount(train.labels[rows.train], minlength=7) / len(rows.train) if balance_classes else None
     calibration = calibrate(nets, mirror, train.faces[rows.held], train.labels[rows.held], held_majority, shares,
-                            recall_floor)
+                            recall_floor, per_class_bias)
     spec = {"members": [], "mirror": mirror, **calibration}
     for index, ((path, epsilon), net) in enumerate(zip(members, nets)):
         name = f"member_{index}.weights.h5"
         net.save_weights(out / name)
         spec["members"].append({"weights": name, "bn_epsilon": epsilon, "width": width, "source": str(path)})
     (out / "serving.json").write_text(json.dumps(spec, indent=2) + "\n")
-    print(f"temperature {calibration['temperature']:.3f}, class bias strength {calibration['bias_strength']:.1f}: "
-          f"held-aside ECE {calibration['held_aside_ece_before']:.4f} -> {calibration['held_aside_ece_after']:.4f}",
-          flush=True)
+    strength = calibration["bias_strength"]
+    bias = "per class" if strength is None else f"strength {strength:.1f}"
+    print(f"temperature {calibration['temperature']:.3f}, class bias {bias}: held-aside ECE "
+          f"{calibration['held_aside_ece_before']:.4f} -> {calibration['held_aside_ece_after']:.4f}", flush=True)
 
     model = serving_model(nets, calibration["temperature"], mirror, calibration["class_bias"])
     fp32 = export_onnx(model, out / "emotion_fp32.onnx")
@@ -178,9 +180,11 @@ def main(argv=None) -> int:
     parser.add_argument("--no-class-bias", action="store_true", help="temperature only, no class bias")
     parser.add_argument("--recall-floor", type=float, default=RECALL_FLOOR,
                         help="the class bias should bring every class's held-aside recall to this share (0: none)")
+    parser.add_argument("--per-class-bias", action="store_true",
+                        help="fit one bias per class instead of one strength times the log class shares")
     args = parser.parse_args(argv)
     export_members(args.member, args.data, args.out, not args.no_mirror, args.hold_aside, args.width, args.votes,
-                   not args.no_class_bias, args.recall_floor)
+                   not args.no_class_bias, args.recall_floor, args.per_class_bias)
     return 0
 
 

@@ -62,6 +62,28 @@ def test_class_bias_rows_name_the_strength_chosen_on_the_held_aside_faces(tmp_pa
     assert all(float(row[2]) in set(BIAS_STRENGTHS.tolist()) for row in rows)
 
 
+def test_per_class_bias_rows_say_so_and_export_the_same_calibration(tmp_path, capsys):
+    from training.ensembles import main
+
+    data, votes, _, _ = small_dataset(tmp_path)
+    _, mixed, _ = two_networks(tmp_path)
+    assert main(["--data", str(data), "--votes", str(votes), "--class-bias", "--per-class-bias",
+                 "--recall-floor", "0", "--member", f"mixed={mixed}"]) == 0
+    row = capsys.readouterr().out.splitlines()[2].split("|")[1:-1]
+    assert row[2].strip() == "per class"
+
+    # The export fits the same bias on the same held-aside faces and writes it for the served graph.
+    from training.ensembles import held_and_test_sets
+    from training.export import calibrate, load_net
+    sets, _ = held_and_test_sets(str(data), str(votes), "PublicTest", 0.1)
+    held_faces, held_labels, held_majority = sets["held"]
+    spec = calibrate([load_net(mixed)], False, held_faces, held_labels, held_majority,
+                     np.full(7, 1 / 7), recall_floor=0.0, per_class=True)
+    assert spec["bias_strength"] is None and len(spec["class_bias"]) == 7
+    assert spec["held_aside_selection"]["score"] == spec["held_aside_selection"]["rule"]
+    assert f"{spec['temperature']:.3f}" == row[1].strip()
+
+
 def test_a_huge_bias_makes_every_face_that_emotion(tmp_path, capsys):
     from training.bias_sweep import main
 
