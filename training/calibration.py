@@ -73,6 +73,7 @@ def fit_per_class_bias(logit_sets: list[np.ndarray], temperature: float, score,
                     bias, best = trial, report
     return bias, best
 
+
 def fit_calibration(logit_sets: list[np.ndarray], labels: np.ndarray, score, class_shares=None,
                     per_class: bool = False) -> dict:
     """What the export fits on the held-aside faces: the temperature by NLL; with ``class_shares``
