@@ -2,8 +2,7 @@
 
     python -m training.ensembles --data ../shared/data/fer2013_trainval.npz \
         --votes ../shared/data/ferplus_votes_trainval.npz \
-        --member former=models/emotion_fer2013.weights.h5:0.00001 \
-        --member mix050=models/emotion_mixed_labels.weights.h5 --member mix075=runs/mix075/best.weights.h5
+        --member served=models/emotion.weights.h5 --member fer100=runs/v3_fer100/best.weights.h5
 
 Each ``--member NAME=PATH[:EPSILON]`` is a Keras weights file of ``training.model``. For every
 network and every ensemble of up to ``--max-size`` of them (2 by default) it fits the calibration

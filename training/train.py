@@ -3,8 +3,8 @@
     python -m training.train --data ../shared/data/fer2013_trainval.npz \
         --votes ../shared/data/ferplus_votes_trainval.npz --epochs 30 --out runs/main
     python -m training.train ... --out runs/main --resume      # after an interruption
-    python -m training.train ... --teacher models/emotion_fer2013.weights.h5:0.00001 \
-        --teacher models/emotion_mixed_labels.weights.h5 --teacher-weight 0.5   # distil an ensemble
+    python -m training.train ... --teacher models/emotion.weights.h5 \
+        --teacher runs/v3_fer100/best.weights.h5 --teacher-weight 0.5   # distil an ensemble
 
 A stratified 10 % of Training is held aside (training.labels.hold_aside): the
 epoch is chosen on it and the confidence temperature is fitted on it, so the

@@ -15,9 +15,10 @@ from app.vision.pool import ObjectPool
 from app.vision.preprocess import EMOTIONS
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
-# The served model is int8: an ensemble of two networks with the calibration temperature inside
-# its graph. serving.json names the members' Keras weights and the temperature: the reference it
-# is tested against (tests/training/test_export.py); the web process never reads it.
+# The served model is int8: one network averaged over the face and its mirror, with the calibration
+# temperature and class bias inside its graph. serving.json names its Keras weights, the temperature
+# and the bias: the reference it is tested against (tests/training/test_export.py); the web
+# process never reads it.
 DEFAULT_MODEL_PATH = MODELS_DIR / "emotion.tflite"
 SERVING_SPEC_PATH = MODELS_DIR / "serving.json"
 
