@@ -73,6 +73,13 @@ def test_bundled_model_files_are_small_and_only_what_serving_json_names():
     assert sum(f.stat().st_size for f in files) < 20 * 1024 * 1024
 
 
+def test_served_model_costs_one_network_on_a_face_and_its_mirror():
+    """Live video needs one forward pass a face, two with mirror averaging: no ensemble ships."""
+    spec = json.loads(SERVING_SPEC_PATH.read_text())
+    assert len(spec["members"]) == 1
+    assert len(spec["class_bias"]) == 7
+
+
 def test_outputs_are_probabilities(real_faces):
     probabilities = EmotionClassifier().predict(real_faces)
     np.testing.assert_allclose(probabilities.sum(1), 1.0, atol=0.02)  # int8 output; Face renormalises
