@@ -242,12 +242,12 @@ def machine_description(cpuinfo: str | None = None) -> str:
     if cpuinfo is None:
         path = Path("/proc/cpuinfo")
         cpuinfo = path.read_text() if path.exists() else ""
-    fields = {}
+    fields, cpus = {}, 0
     for line in cpuinfo.splitlines():
         key, _, value = line.partition(":")
+        cpus += key.strip() == "processor"
         fields.setdefault(key.strip(), value.strip())
     flags = set(fields.get("flags", "").split())
-    cpus = sum(1 for line in cpuinfo.splitlines() if line.split(":")[0].strip() == "processor")
     has = " ".join(flag for flag in SPEED_FLAGS if flag in flags) or "none of the listed"
     lacks = " ".join(flag for flag in SPEED_FLAGS if flag not in flags) or "nothing listed"
     return f"{fields.get('model name', 'unknown CPU')}, {cpus or '?'} logical CPUs; {has}; lacks {lacks}"

@@ -86,10 +86,11 @@ def calibrate(nets: list[keras.Model], mirror: bool, held_faces: np.ndarray, hel
     fitted = fit_calibration(sets, held_labels,
                              lambda p: selection_score(p, held_labels, held_majority, recall_floor),
                              class_shares, per_class)
-    result = {"temperature": fitted["temperature"], "class_bias": None, "bias_strength": fitted["bias_strength"]}
-    if class_shares is not None:
-        result |= {"class_bias": fitted["class_bias"].tolist(), "recall_floor": recall_floor,
-                   "held_aside_selection": fitted["report"]}
+    bias = fitted["class_bias"]
+    result = {"temperature": fitted["temperature"], "class_bias": None if bias is None else bias.tolist(),
+              "bias_strength": fitted["bias_strength"]}
+    if bias is not None:
+        result |= {"recall_floor": recall_floor, "held_aside_selection": fitted["report"]}
     after = reliability(averaged_softmax(sets, result["temperature"], result["class_bias"]), held_labels)
     return {**result, "held_aside_faces": int(len(held_labels)),
             "held_aside_ece_before": before["ece"], "held_aside_ece_after": after["ece"]}
