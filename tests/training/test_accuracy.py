@@ -54,8 +54,8 @@ def test_bundled_model_card_is_what_the_evaluation_measures(evaluation):
 def test_bundled_model_quality_floor(evaluation):
     """Floors just under the bundled model's measured figures: a new model must not ship below them."""
     report = json.loads((evaluation[0] / "card.json").read_text())
-    assert report["fer2013"]["accuracy"] >= 0.665
-    assert report["fer2013"]["macro_f1"] >= 0.645
+    assert report["fer2013"]["accuracy"] >= 0.68
+    assert report["fer2013"]["macro_f1"] >= 0.665
     assert report["ferplus"]["accuracy"] >= 0.74
     assert report["ece"] <= 0.035
 
