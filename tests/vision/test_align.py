@@ -35,12 +35,23 @@ def test_the_tilt_of_a_turned_portrait_is_measured_within_five_degrees(analyzer,
     assert abs(math.degrees(eye_angle(eyes)) - (upright_tilt - degrees)) > 10
 
 
-@pytest.mark.parametrize("degrees", [-25, 25])
+@pytest.mark.parametrize("degrees", [-25, -15, 15, 25])
 @pytest.mark.parametrize("photo", [astronaut_bgr, cameraman_bgr], ids=["astronaut", "cameraman"])
 def test_portraits_keep_their_label_when_tilted(analyzer, photo, degrees):
+    """A clear expression keeps its label; a face the product itself marks uncertain (the
+    cameraman reads sad 0.40, neutral 0.36 upright) may tip between its two leading emotions,
+    never to a third one (the fault once seen was sad upright, happy when tilted)."""
     upright = analyzer.analyze(photo())[0]
     tilted = analyzer.analyze(rotated(photo(), degrees))[0]
-    assert tilted.label == upright.label
+    if upright.uncertain:
+        leading_two = sorted(upright.scores, key=upright.scores.get, reverse=True)[:2]
+        assert tilted.label in leading_two
+    else:
+        assert tilted.label == upright.label
+
+
+def test_the_astronaut_reads_clearly_so_her_label_must_hold_exactly(analyzer):
+    assert not analyzer.analyze(astronaut_bgr())[0].uncertain
 
 
 @pytest.mark.skipif(not FER_NPZ.exists(), reason="FER2013 data not present at ../shared/data")
