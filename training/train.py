@@ -79,7 +79,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "step times measured; bfloat16 was not clearly faster on the 2-core machines)")
     parser.add_argument("--score-from", type=int, default=1, metavar="EPOCH",
                         help="score the held-aside faces after every epoch from EPOCH on and after every 10th "
-                             "before it (scoring takes a quarter to a third of an epoch on two cores; "
+                             "before it (scoring took 15-72 s an epoch on the 2-core machines measured; "
                              "the kept network comes from the scored epochs)")
     parser.add_argument("--no-export", action="store_true", help="stop after training (export later with training.export)")
     parser.add_argument("--stop-after", type=int, default=0,
