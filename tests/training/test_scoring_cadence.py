@@ -1,6 +1,6 @@
 """Long runs score the held-aside faces only where the kept network can come from.
 
-Scoring took 15-72 s an epoch on the 2-core machines measured (a fifth to two thirds of the
+Scoring took 15-72 s an epoch on the 2-core machines measured (a fifth to three quarters of the
 steps' time), so ``--score-from`` skips it early in a schedule, where no run so far kept its
 network, while the history still shows how the run is going.
 """
