@@ -45,8 +45,11 @@ from training.labels import hold_aside, load_ferplus_votes, majority_labels, sof
 from training.metrics import selection_score  # noqa: E402
 from training.model import INITIALIZERS, build_emotion_net  # noqa: E402
 
-HISTORY_FIELDS = ["epoch", "lr", "train_loss", "held_fer2013", "held_ferplus", "held_macro_f1", "held_score",
-                  "held_fer2013_ema", "held_ferplus_ema", "held_macro_f1_ema", "held_score_ema", "kept", "seconds"]
+# training.metrics.selection_score's keys and their history columns (the weight average's end in _ema).
+HELD_SCORE_COLUMNS = {"fer2013": "held_fer2013", "ferplus": "held_ferplus", "macro_f1": "held_macro_f1",
+                      "score": "held_score"}
+HISTORY_FIELDS = ["epoch", "lr", "train_loss", *HELD_SCORE_COLUMNS.values(),
+                  *(column + "_ema" for column in HELD_SCORE_COLUMNS.values()), "kept", "seconds"]
 
 
 def share(text: str) -> float:
@@ -327,8 +330,8 @@ def is_scored_epoch(epoch: int, last_epoch: int, score_from: int) -> bool:
 
 def history_scores(scores: dict, suffix: str) -> dict:
     """History columns for one set of held-aside scores; an epoch that was not scored leaves them empty."""
-    names = {"fer2013": "held_fer2013", "ferplus": "held_ferplus", "macro_f1": "held_macro_f1", "score": "held_score"}
-    return {column + suffix: "" if np.isnan(scores[key]) else f"{scores[key]:.4f}" for key, column in names.items()}
+    return {column + suffix: "" if np.isnan(scores[key]) else f"{scores[key]:.4f}"
+            for key, column in HELD_SCORE_COLUMNS.items()}
 
 
 def main(argv=None) -> int:
@@ -385,7 +388,7 @@ def main(argv=None) -> int:
                 ema = selection_score(mirrored_probabilities(net, held_faces), held_labels, held_majority)
             kept, report = ("ema", ema) if ema["score"] > raw["score"] else ("raw", raw)
         else:
-            raw = ema = dict.fromkeys(("fer2013", "ferplus", "macro_f1", "score"), float("nan"))
+            raw = ema = dict.fromkeys(HELD_SCORE_COLUMNS, float("nan"))
             kept, report = "", {"score": float("-inf")}
         improved = report["score"] > best_score
         if improved:
