@@ -69,7 +69,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--out", default="runs/latest", help="folder for checkpoints, history and exported models")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.npz")
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=0.05, help="peak learning rate of the one-cycle schedule")
+    parser.add_argument("--lr", type=float, default=0.05,
+                        help="peak learning rate of the one-cycle schedule (the rate itself with --schedule constant)")
+    parser.add_argument("--schedule", choices=("one-cycle", "constant"), default="one-cycle",
+                        help="one-cycle: warm up to --lr, then cosine down to nearly zero; constant: --lr "
+                             "throughout, for fine-tuning a trained network while the weight average follows it")
+    parser.add_argument("--init-weights", metavar="PATH",
+                        help="start from a trained network's Keras weights (same --width) instead of fresh "
+                             "ones: fine-tuning; the held-aside faces are the same rows, so they stay unseen")
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--width", type=int, default=32, help="channels of the first conv stage")
     parser.add_argument("--hold-aside", type=float, default=0.1, help="share of Training kept for selection and calibration")
@@ -104,7 +111,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     recipe.add_argument("--class-weights", choices=("face-mean", "class-mean"), default="face-mean",
                         help="normalise the class weights so the average training face weighs 1 (face-mean) "
                              "or so the average class does (class-mean, heavier classes then weigh less than 1)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.init_weights and not Path(args.init_weights).is_file():
+        parser.error(f"--init-weights: {args.init_weights} is not a file")
+    return args
 
 
 @keras.saving.register_keras_serializable(package="moodlens")
@@ -145,7 +155,7 @@ class CoupledSGD(keras.optimizers.SGD):
 
 
 def make_optimizer(args, total_steps: int) -> keras.optimizers.Optimizer:
-    schedule = OneCycle(args.lr, total_steps)
+    schedule = OneCycle(args.lr, total_steps) if args.schedule == "one-cycle" else args.lr
     if args.weight_decay_form == "coupled":
         return CoupledSGD(l2=args.weight_decay, learning_rate=schedule, momentum=0.9, nesterov=True)
     optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
@@ -356,6 +366,8 @@ def main(argv=None) -> int:
 
     steps = (len(faces) + args.batch_size - 1) // args.batch_size
     net = build_emotion_net(width=args.width, init=args.init, bn_momentum=args.bn_momentum)
+    if args.init_weights:
+        net.load_weights(args.init_weights)
     optimizer = make_optimizer(args, steps * args.epochs)
     net.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(
         from_logits=True, label_smoothing=args.label_smoothing))
