@@ -5,6 +5,8 @@
     python -m training.train ... --out runs/main --resume      # after an interruption
     python -m training.train ... --teacher models/emotion.weights.h5 \
         --teacher runs/v3_fer100/best.weights.h5 --teacher-weight 0.5   # distil an ensemble
+    python -m training.train ... --init-weights models/emotion.weights.h5 \
+        --schedule constant --lr 0.005 --epochs 5                       # fine-tune a trained network
 
 A stratified 10 % of Training is held aside (training.labels.hold_aside): the
 epoch is chosen on it and the confidence temperature is fitted on it, so the
