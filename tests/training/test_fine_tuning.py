@@ -1,8 +1,9 @@
 """Fine-tuning: a run can start from a trained network's weights and keep a constant rate.
 
-A weight average taken while a trained network keeps learning at a constant rate is one way to
-get a better network from it without training again from scratch (the trainer's ``--init-weights``
-and ``--schedule constant``). These runs use a few hundred synthetic faces, so they need no data
+A weight average taken while a trained network keeps learning at a constant rate is a known way
+to try for a better network without training again from scratch (stochastic weight averaging;
+the trainer's ``--init-weights`` and ``--schedule constant``; models/README.md has the run made
+here, which did not beat the served network). These runs use a few hundred synthetic faces, so they need no data
 set and check only the plumbing: which weights the run starts from and which rate it uses.
 """
 import csv

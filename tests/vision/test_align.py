@@ -2,12 +2,11 @@
 from the side, and keep their expression."""
 import math
 
+import cv2
 import numpy as np
 import pytest
 
 from app.vision import PHOTO_SEARCH, EmotionAnalyzer
-import cv2
-
 from app.vision.align import face_tilt, feature_tilt, mirror_similarity
 from app.vision.preprocess import eye_angle, to_grayscale
 from tests.faces import FER_NPZ, astronaut_bgr, cameraman_bgr, portrait_from_face, rotated
