@@ -369,7 +369,11 @@ def main(argv=None) -> int:
     steps = (len(faces) + args.batch_size - 1) // args.batch_size
     net = build_emotion_net(width=args.width, init=args.init, bn_momentum=args.bn_momentum)
     if args.init_weights:
-        net.load_weights(args.init_weights)
+        try:
+            net.load_weights(args.init_weights)
+        except ValueError as error:  # another architecture or width: say so instead of a traceback
+            raise SystemExit(f"error: --init-weights {args.init_weights} does not fit this network "
+                             f"(--width {args.width}): {error}") from None
     optimizer = make_optimizer(args, steps * args.epochs)
     net.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(
         from_logits=True, label_smoothing=args.label_smoothing))

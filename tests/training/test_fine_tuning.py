@@ -78,3 +78,14 @@ def test_a_missing_weights_file_is_refused(tiny_dataset, tmp_path):
         parse_args(["--data", str(tiny_dataset), "--init-weights", str(tmp_path / "nowhere.weights.h5")])
     assert stopped.value.code == 2
 
+
+def test_weights_of_another_network_shape_are_refused_with_a_message(tiny_dataset, tmp_path, capsys):
+    from training.model import build_emotion_net
+    from training.train import main
+
+    wider = tmp_path / "wider.weights.h5"
+    build_emotion_net(width=48).save_weights(wider)
+    with pytest.raises(SystemExit) as stopped:
+        main(["--data", str(tiny_dataset), "--out", str(tmp_path / "out"), "--epochs", "1", "--float32",
+              "--no-export", "--init-weights", str(wider)])
+    assert "--init-weights" in str(stopped.value.code) and "--width" in str(stopped.value.code)
