@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -72,3 +73,13 @@ def random_erase(faces: tf.Tensor, seed: tf.Tensor, probability: float) -> tf.Te
     mask = tf.expand_dims(inside & chosen, -1)
     noise = tf.random.stateless_normal(tf.shape(faces), seeds[5]) * 0.5
     return tf.where(mask, noise, faces)
+
+
+def augmented_faces(faces: np.ndarray, seed: int, batch_size: int = 256) -> np.ndarray:
+    """``faces`` (N, 48, 48) as training sees them: each batch augmented by ``augment_batch`` with
+    a seed drawn from ``seed`` and the batch's index, so the same call gives the same faces."""
+    batches = []
+    for index, start in enumerate(range(0, len(faces), batch_size)):
+        batch = tf.constant(faces[start:start + batch_size, ..., None], tf.float32)
+        batches.append(augment_batch(batch, tf.constant([seed, index], tf.int64)).numpy()[..., 0])
+    return np.concatenate(batches) if batches else faces.astype(np.float32)

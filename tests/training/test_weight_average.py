@@ -3,7 +3,7 @@ import keras
 import numpy as np
 
 from training.model import build_emotion_net
-from training.train import WeightAverage, refresh_batchnorm
+from training.train import WeightAverage, refresh_batchnorm, weight_average_statistics_faces
 
 
 def first_norm_input(net, faces):
@@ -37,3 +37,14 @@ def test_the_average_is_applied_with_fresh_statistics_and_taken_away_after():
         np.testing.assert_allclose(mean, first_norm_input(net, faces).mean(axis=(0, 1, 2)), atol=1e-4)
     for weight, value in zip(net.weights, before):
         np.testing.assert_array_equal(weight.numpy(), value)
+
+
+def test_the_average_is_measured_on_faces_augmented_as_in_training():
+    faces = np.random.default_rng(2).normal(size=(600, 48, 48)).astype(np.float32)
+    sample = weight_average_statistics_faces(faces, seed=3, count=300)
+    assert sample.shape == (300, 48, 48)
+    np.testing.assert_array_equal(sample, weight_average_statistics_faces(faces, seed=3, count=300))
+    # Every sampled face is one of the training faces, changed by the augmentation.
+    picked = faces[np.random.default_rng(3).permutation(600)[:300]]
+    assert not np.allclose(sample, picked)
+    assert np.abs(sample - picked).mean() > 0.1
