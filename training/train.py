@@ -199,7 +199,8 @@ class WeightAverage(keras.callbacks.Callback):
     @contextmanager
     def applied(self, net: keras.Model, faces: np.ndarray):
         """Temporarily put the averaged weights into ``net``, with BatchNorm statistics measured
-        on ``faces`` (training faces, (N, 48, 48))."""
+        on ``faces`` (training faces augmented as in training, (N, 48, 48): see
+        ``weight_average_statistics_faces``)."""
         saved = [w.numpy() for w in net.weights]
         for weight, average in zip(net.weights, self.average):
             weight.assign(average.numpy())
