@@ -2,9 +2,9 @@
 
     python -m training.port_yunet        # models/yunet/*.onnx -> models/yunet/*.tflite, checked
 
-Through ``cv2.FaceDetectorYN`` YuNet cost 5-8 ms of a webcam frame on the slower 2-core machines
-(320x240, one thread); the same graph in LiteRT (XNNPACK) runs in about half of that
-(models/README.md, "Speed and memory"). The ONNX graph is small and plain -- 3x3 and 1x1
+Through ``cv2.FaceDetectorYN`` (OpenCV 5) a 320x240 search took about 5 ms of one core on a 2-core
+Xeon; the same graph in LiteRT (XNNPACK), decoded in NumPy, about 3.3 ms (models/README.md,
+"Speed and memory"). The ONNX graph is small and plain -- 3x3 and 1x1
 convolutions (depthwise where ``group`` equals the channels), ReLU, 2x2 max-pooling, a
 nearest-neighbour x2 upsampling with an addition, and per-stride heads reshaped to
 (1, anchors, k) -- so it is rebuilt layer for layer in Keras, channels-last, with the

@@ -1,7 +1,7 @@
-"""A pool for runtime objects that one thread at a time may use (LiteRT interpreters, YuNet).
+"""A pool for runtime objects that one thread at a time may use: LiteRT interpreters.
 
-Neither a LiteRT interpreter nor a ``cv2.FaceDetectorYN`` may run in two threads at once: each
-keeps its input and working buffers inside the object. A pool lends each caller an object no
+A LiteRT interpreter -- the emotion model's or the face detector's -- may not run in two threads
+at once: it keeps its input and working buffers inside the object. A pool lends each caller an object no
 other thread holds and takes it back afterwards, so a process holds as many as it ever ran at
 the same time -- two in a web worker with two threads -- and the one built while the worker
 warmed up serves requests too. (One object per thread would also keep copies for threads that
