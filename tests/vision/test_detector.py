@@ -69,9 +69,13 @@ def test_litert_yunet_finds_what_opencv_finds(name, search):
     ours = detector.FaceDetector()._search(small, 0.3, keep_detector=True)
     reference = opencv_yunet_rows(small, 0.3)
     assert len(ours) == len(reference)
-    order = lambda rows: rows[np.lexsort((rows[:, 1], rows[:, 0]))]  # noqa: E731 - same faces, any order
-    np.testing.assert_allclose(order(ours)[:, :14], order(reference)[:, :14], atol=0.02)
-    np.testing.assert_allclose(order(ours)[:, 14], order(reference)[:, 14], atol=1e-4)
+    ours, reference = by_position(ours), by_position(reference)  # the same faces, in any order
+    np.testing.assert_allclose(ours[:, :14], reference[:, :14], atol=1e-3)  # measured: 4e-5 px
+    np.testing.assert_allclose(ours[:, 14], reference[:, 14], atol=1e-5)  # measured: 6e-7
+
+
+def by_position(rows: np.ndarray) -> np.ndarray:
+    return rows[np.lexsort((rows[:, 1], rows[:, 0]))]
 
 
 def test_a_file_that_is_not_a_yunet_export_is_refused_at_start_up():
