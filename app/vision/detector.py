@@ -7,7 +7,8 @@ missed; the eye landmarks let ``prepare_face`` turn every face upright.
 
 The vendored ONNX graph is rebuilt for LiteRT by ``training.port_yunet`` and runs in the
 runtime that already serves the emotion model: on a 2-core Xeon a 320 px search took about two
-thirds of the time of ``cv2.FaceDetectorYN`` (models/README.md, "Speed and memory"). The image is
+thirds of the time of ``cv2.FaceDetectorYN``, a whole webcam frame about 9 % less (models/README.md,
+"Speed and memory"). The image is
 padded to multiples of 32 and the outputs decoded exactly as OpenCV's ``FaceDetectorYN``
 decodes them, so boxes, landmarks and scores are OpenCV's to about 1e-4 pixel
 (tests/vision/test_detector.py compares the two on real photos).
