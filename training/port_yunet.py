@@ -122,12 +122,6 @@ def onnx_outputs(path: Path, padded_bgr: np.ndarray) -> dict[str, np.ndarray]:
     return {output.name: value[0] for output, value in zip(session.get_outputs(), values)}  # as LiteRTYuNet
 
 
-def litert_outputs(path: Path, padded_bgr: np.ndarray) -> dict[str, np.ndarray]:
-    from app.vision.detector import LiteRTYuNet
-
-    return LiteRTYuNet(path).outputs(padded_bgr)
-
-
 def sample_photo() -> np.ndarray:
     """The astronaut at an odd size, padded as the detector pads (to multiples of 32)."""
     import cv2
@@ -143,12 +137,14 @@ def export(onnx_path: Path = ONNX_FILE, out: Path = TFLITE_FILE) -> float:
     """Write the LiteRT file and return its largest difference from onnxruntime on a real photo."""
     import tensorflow as tf
 
+    from app.vision.detector import LiteRTYuNet
+
     net = build_keras_yunet(onnx_path)
     spec = tf.TensorSpec((1, None, None, 3), tf.float32, name="image")
     temporary = out.with_name(out.stem + ".tmp.tflite")  # the exporter insists on the suffix
     net.export(str(temporary), format="litert", input_signature=[spec], verbose=False)
     photo = sample_photo()
-    expected, got = onnx_outputs(onnx_path, photo), litert_outputs(temporary, photo)
+    expected, got = onnx_outputs(onnx_path, photo), LiteRTYuNet(temporary).outputs(photo)
     worst = max(float(np.abs(got[name] - value).max()) for name, value in expected.items())
     if worst > TOLERANCE:
         temporary.unlink()

@@ -7,7 +7,7 @@ missed; the eye landmarks let ``prepare_face`` turn every face upright.
 
 The vendored ONNX graph is rebuilt for LiteRT by ``training.port_yunet`` and runs in the
 runtime that already serves the emotion model: on a 2-core Xeon a 320 px search took about two
-thirds of the time of ``cv2.FaceDetectorYN``, a whole webcam frame about 9 % less (models/README.md,
+thirds of the time of ``cv2.FaceDetectorYN``, a whole webcam frame 4-9 % less (models/README.md,
 "Speed and memory"). The image is
 padded to multiples of 32 and the outputs decoded exactly as OpenCV's ``FaceDetectorYN``
 decodes them, so boxes, landmarks and scores are OpenCV's to about 1e-4 pixel
@@ -100,13 +100,15 @@ class LiteRTYuNet:
                                f"{sorted(inputs)} and outputs {sorted(outputs)}")
         self.input_index = inputs["image"]["index"]
         self.output_indices = {name: outputs[name]["index"] for name in heads}
+        self.input_shape: tuple[int, ...] | None = None  # tensors are allocated for this shape
 
     def outputs(self, padded_bgr: np.ndarray) -> dict[str, np.ndarray]:
         """YuNet's heads for an (H, W, 3) BGR image whose sides are multiples of 32."""
-        shape = [1, *padded_bgr.shape]
-        if list(self.interpreter.get_input_details()[0]["shape"]) != shape:
-            self.interpreter.resize_tensor_input(self.input_index, shape)
+        shape = (1, *padded_bgr.shape)
+        if shape != self.input_shape:
+            self.interpreter.resize_tensor_input(self.input_index, list(shape))
             self.interpreter.allocate_tensors()
+            self.input_shape = shape
         self.interpreter.set_tensor(self.input_index, padded_bgr[None].astype(np.float32))
         self.interpreter.invoke()
         return {name: self.interpreter.get_tensor(index)[0] for name, index in self.output_indices.items()}
