@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from bench_detector import block_median_ms  # noqa: E402
 from bench_model import machine_description  # noqa: E402
 
 SERVED = ROOT / "models" / "emotion.tflite"
@@ -75,18 +75,14 @@ def new_interpreter(path: Path, xnnpack: bool):
     return interpreter
 
 
-def block_median_ms(interpreter, face: np.ndarray, calls: int) -> float:
+def face_runner(interpreter):
+    """A callable that runs one face through ``interpreter``, for ``block_median_ms``."""
     source = interpreter.get_input_details()[0]["index"]
-    for _ in range(10):
+
+    def run(face: np.ndarray) -> None:
         interpreter.set_tensor(source, face)
         interpreter.invoke()
-    times = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        interpreter.set_tensor(source, face)
-        interpreter.invoke()
-        times.append((time.perf_counter() - started) * 1000)
-    return float(np.median(times))
+    return run
 
 
 def main(argv=None) -> int:
@@ -97,13 +93,13 @@ def main(argv=None) -> int:
     face = np.random.default_rng(0).random((1, 48, 48, 1), dtype=np.float32)
     with tempfile.TemporaryDirectory() as folder:
         files = export_variants(Path(folder))
-        runs = {(name, xnnpack): new_interpreter(path, xnnpack) for name, path in files.items()
+        runs = {(name, xnnpack): face_runner(new_interpreter(path, xnnpack)) for name, path in files.items()
                 for xnnpack in (True, False)}
         sizes = {name: path.stat().st_size / 1e6 for name, path in files.items()}
         blocks = {key: [] for key in runs}
         for _ in range(args.blocks):
-            for key, interpreter in runs.items():
-                blocks[key].append(block_median_ms(interpreter, face, args.calls))
+            for key, run_face in runs.items():
+                blocks[key].append(block_median_ms(run_face, face, args.calls))
     # The served graph runs the face and its mirror: two passes a face.
     gmac_a_face = 2 * multiply_adds(SERVED) / 1e9
     base = float(np.median(blocks[("int8 weights and activations (served)", True)]))
