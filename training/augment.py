@@ -83,3 +83,27 @@ def augmented_faces(faces: np.ndarray, seed: int, batch_size: int = 256) -> np.n
         batch = tf.constant(faces[start:start + batch_size, ..., None], tf.float32)
         batches.append(augment_batch(batch, tf.constant([seed, index], tf.int64)).numpy()[..., 0])
     return np.concatenate(batches) if batches else faces.astype(np.float32)
+
+
+def mix_batch(faces: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor, seed: tf.Tensor, alpha: float):
+    """Mixup: blend each face, its target and its loss weight with another face of the batch.
+
+    FER2013's labels are noisy (FER+ annotators keep only about two in three), and a network
+    trained on blends of two faces with the blended target cannot fit one mislabelled face
+    exactly. Each face is paired with the face at the mirrored position of the (already
+    shuffled) batch, with its own share ``lam ~ Beta(alpha, alpha)``; ``alpha`` 0 leaves the
+    batch as it is.
+    """
+    if alpha <= 0:
+        return faces, targets, weights
+    seeds = tf.random.experimental.stateless_split(seed, 2)
+    n = tf.shape(faces)[0]
+    a = tf.random.stateless_gamma([n], seeds[0], alpha)
+    b = tf.random.stateless_gamma([n], seeds[1], alpha)
+    lam = a / tf.maximum(a + b, 1e-12)
+
+    def blend(values):
+        share = tf.reshape(tf.cast(lam, values.dtype), [-1] + [1] * (len(values.shape) - 1))
+        return share * values + (1 - share) * tf.reverse(values, axis=[0])
+
+    return blend(faces), blend(targets), blend(weights)

@@ -41,7 +41,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep oneDNN's start-up cha
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from training.augment import augment_batch, augmented_faces  # noqa: E402
+from training.augment import augment_batch, augmented_faces, mix_batch  # noqa: E402
 from training.data import TRAIN_SPLIT_NAMES, Split, load_or_exit, split_named  # noqa: E402
 from training.labels import hold_aside, load_ferplus_votes, majority_labels, soft_targets  # noqa: E402
 from training.metrics import selection_score  # noqa: E402
@@ -110,10 +110,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     recipe.add_argument("--bn-momentum", type=float, default=0.9,
                         help="share of BatchNorm's running statistics kept per step (Keras's default is 0.99)")
     recipe.add_argument("--label-smoothing", type=float, default=0.1)
+    recipe.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
+                        help="blend each training face, its target and weight with another face of the "
+                             "batch, share ~ Beta(ALPHA, ALPHA); 0 (the default) trains on the faces as they are")
     recipe.add_argument("--class-weights", choices=("face-mean", "class-mean"), default="face-mean",
                         help="normalise the class weights so the average training face weighs 1 (face-mean) "
                              "or so the average class does (class-mean, heavier classes then weigh less than 1)")
     args = parser.parse_args(argv)
+    if args.mixup < 0:
+        parser.error("--mixup: ALPHA must be 0 (off) or more")
     if args.init_weights and not Path(args.init_weights).is_file():
         parser.error(f"--init-weights: {args.init_weights} is not a file")
     return args
@@ -270,7 +275,10 @@ def epoch_dataset(faces: tf.Tensor, targets: tf.Tensor, sample_weights: tf.Tenso
     def load(step, rows):
         batch = tf.gather(faces, rows)[..., None]
         seed = tf.stack([tf.cast(args.seed * 100_003 + epoch, tf.int64), step])
-        return augment_batch(batch, seed), tf.gather(targets, rows), tf.gather(sample_weights, rows)
+        # The mixup seed is drawn beside the augmentation's, so alpha 0 gives the same batches.
+        mixup_seed = tf.stack([tf.cast(args.seed * 100_003 + epoch, tf.int64), -1 - step])
+        return mix_batch(augment_batch(batch, seed), tf.gather(targets, rows), tf.gather(sample_weights, rows),
+                         mixup_seed, args.mixup)
 
     return (tf.data.Dataset.from_tensor_slices(order).batch(args.batch_size).enumerate()
             .map(load, num_parallel_calls=os.cpu_count() or 2).prefetch(2)
