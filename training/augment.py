@@ -3,7 +3,9 @@
 Mirror, small rotation/shift/scale (one projective warp), brightness/contrast
 jitter and random erasing: the variations a webcam or a phone photo brings,
 and nothing that changes the expression (no vertical flips, no large
-rotations). Faces arrive already normalised by ``prepare_face``.
+rotations). Faces arrive already normalised by ``prepare_face``. ``mix_batch``
+(mixup, off unless the trainer asks for it) is the exception: it blends two
+faces and their targets alike.
 """
 from __future__ import annotations
 
