@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import time
 from contextlib import contextmanager
@@ -117,8 +118,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="normalise the class weights so the average training face weighs 1 (face-mean) "
                              "or so the average class does (class-mean, heavier classes then weigh less than 1)")
     args = parser.parse_args(argv)
-    if args.mixup < 0:
-        parser.error("--mixup: ALPHA must be 0 (off) or more")
+    if not (math.isfinite(args.mixup) and args.mixup >= 0):
+        parser.error("--mixup: ALPHA must be a number, 0 (off) or more")
     if args.init_weights and not Path(args.init_weights).is_file():
         parser.error(f"--init-weights: {args.init_weights} is not a file")
     return args

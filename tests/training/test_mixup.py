@@ -71,8 +71,10 @@ def test_the_epoch_pipeline_blends_when_asked_and_not_otherwise():
     np.testing.assert_allclose(mixed[1].numpy().sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_a_negative_alpha_is_refused():
+@pytest.mark.parametrize("alpha", ["-0.1", "nan", "inf"])
+def test_an_alpha_that_is_not_a_share_parameter_is_refused(alpha):
     from training.train import parse_args
 
     with pytest.raises(SystemExit):
-        parse_args(["--data", "x.npz", "--mixup", "-0.1"])
+        parse_args(["--data", "x.npz", "--mixup", alpha])
+    assert parse_args(["--data", "x.npz", "--mixup", "0.2"]).mixup == 0.2
