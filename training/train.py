@@ -275,11 +275,10 @@ def epoch_dataset(faces: tf.Tensor, targets: tf.Tensor, sample_weights: tf.Tenso
 
     def load(step, rows):
         batch = tf.gather(faces, rows)[..., None]
-        seed = tf.stack([tf.cast(args.seed * 100_003 + epoch, tf.int64), step])
-        # The mixup seed is drawn beside the augmentation's, so alpha 0 gives the same batches.
-        mixup_seed = tf.stack([tf.cast(args.seed * 100_003 + epoch, tf.int64), -1 - step])
-        return mix_batch(augment_batch(batch, seed), tf.gather(targets, rows), tf.gather(sample_weights, rows),
-                         mixup_seed, args.mixup)
+        run_epoch = tf.cast(args.seed * 100_003 + epoch, tf.int64)
+        # Mixup draws from its own seed, so the augmentation (and alpha 0's batches) stay as they were.
+        return mix_batch(augment_batch(batch, tf.stack([run_epoch, step])), tf.gather(targets, rows),
+                         tf.gather(sample_weights, rows), tf.stack([run_epoch, -1 - step]), args.mixup)
 
     return (tf.data.Dataset.from_tensor_slices(order).batch(args.batch_size).enumerate()
             .map(load, num_parallel_calls=os.cpu_count() or 2).prefetch(2)
