@@ -51,9 +51,26 @@ ONNX_OPSET = 17
 KERAS_BN_EPSILON = 1e-3
 
 
-def load_net(weights: str | Path, width: int = 32, bn_epsilon: float = KERAS_BN_EPSILON) -> keras.Model:
-    """The float32 network with trained weights (whatever precision it was trained in)."""
+def saved_width(weights: str | Path) -> int:
+    """The channels of the first conv stage of a network saved by Keras, read from its file.
+
+    Networks of several widths are compared and exported side by side; reading the width from
+    the weights themselves means no command has to repeat it, and none can get it wrong.
+    """
+    import h5py
+
+    with h5py.File(weights, "r") as saved:
+        kernel = saved.get("layers/conv2d/vars/0")  # the first convolution: (3, 3, 1, width)
+        if kernel is None or len(kernel.shape) != 4:
+            raise ValueError(f"{weights} holds no emotion network (no first convolution kernel)")
+        return int(kernel.shape[-1])
+
+
+def load_net(weights: str | Path, width: int | None = None, bn_epsilon: float = KERAS_BN_EPSILON) -> keras.Model:
+    """The float32 network with trained weights (whatever precision it was trained in); its width is
+    read from the file unless given."""
     keras.mixed_precision.set_global_policy("float32")
+    width = saved_width(weights) if width is None else width
     net = build_emotion_net(width=width, bn_epsilon=bn_epsilon, name=f"net_{Path(weights).stem.split('.')[0]}")
     net.load_weights(str(weights))
     return net
@@ -63,7 +80,7 @@ def load_serving_model(spec: str | Path) -> keras.Model:
     """The Keras twin of a shipped model, from its serving.json (member paths are relative to it)."""
     spec = Path(spec)
     config = json.loads(spec.read_text())
-    nets = [load_net(spec.parent / m["weights"], m.get("width", 32), m["bn_epsilon"]) for m in config["members"]]
+    nets = [load_net(spec.parent / m["weights"], m.get("width"), m["bn_epsilon"]) for m in config["members"]]
     return serving_model(nets, config["temperature"], config["mirror"], config.get("class_bias"))
 
 
@@ -115,7 +132,7 @@ def export_tflite(model: keras.Model, path: Path, calibration_faces: np.ndarray)
 
 
 def export_members(members: list[tuple[Path, float]], data: str, out: str | Path, mirror: bool = True,
-                   hold_aside_share: float = 0.1, width: int = 32, votes: str | None = None,
+                   hold_aside_share: float = 0.1, width: int | None = None, votes: str | None = None,
                    balance_classes: bool = True, recall_floor: float = RECALL_FLOOR,
                    per_class_bias: bool = False) -> dict[str, Path]:
     from training.quantize import calibration_faces, quantize_model
@@ -135,7 +152,8 @@ def export_members(members: list[tuple[Path, float]], data: str, out: str | Path
     for index, ((path, epsilon), net) in enumerate(zip(members, nets)):
         name = f"member_{index}.weights.h5"
         net.save_weights(out / name)
-        spec["members"].append({"weights": name, "bn_epsilon": epsilon, "width": width, "source": str(path)})
+        spec["members"].append({"weights": name, "bn_epsilon": epsilon, "width": saved_width(out / name),
+                                "source": str(path)})
     (out / "serving.json").write_text(json.dumps(spec, indent=2) + "\n")
     strength = calibration["bias_strength"]
     bias = "per class" if strength is None else f"strength {strength:.1f}"
@@ -153,7 +171,7 @@ def export_members(members: list[tuple[Path, float]], data: str, out: str | Path
     return paths
 
 
-def export_run(run: str | Path, data: str, votes: str | None = None, width: int = 32,
+def export_run(run: str | Path, data: str, votes: str | None = None, width: int | None = None,
                hold_aside_share: float = 0.1) -> dict[str, Path]:
     """One training run's best network, flip-averaged, exported into the run's folder."""
     run = Path(run)
@@ -173,7 +191,7 @@ def main(argv=None) -> int:
                         help="a network's weights file, optionally :BN_EPSILON (repeat for an ensemble)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--no-mirror", action="store_true", help="do not average over the mirror image")
-    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--width", type=int, help="channels of the first conv stage (default: read from each file)")
     parser.add_argument("--hold-aside", type=float, default=0.1)
     parser.add_argument("--votes", help="FER+ votes aligned with --data: the selection rule's FER+ term when "
                                         "choosing the class bias")

@@ -96,3 +96,24 @@ def test_mirror_averaging_makes_a_model_mirror_invariant(real_faces, tmp_path):
     classifier = EmotionClassifier(path)
     mirrored = classifier.predict(np.ascontiguousarray(np.flip(real_faces, axis=2)))
     np.testing.assert_allclose(mirrored, classifier.predict(real_faces), atol=1e-5)
+
+
+def test_a_network_loads_at_the_width_it_was_saved_with(tmp_path):
+    """Networks of several widths are compared side by side; none needs its width repeated."""
+    import h5py
+
+    from training.export import load_net, saved_width
+    from training.model import build_emotion_net
+
+    narrow = build_emotion_net(width=8)
+    narrow.save_weights(tmp_path / "narrow.weights.h5")
+    assert saved_width(tmp_path / "narrow.weights.h5") == 8
+    loaded = load_net(tmp_path / "narrow.weights.h5")
+    faces = np.random.default_rng(0).normal(size=(3, 48, 48, 1)).astype(np.float32)
+    np.testing.assert_allclose(loaded.predict(faces, verbose=0), narrow.predict(faces, verbose=0), atol=1e-5)
+    assert saved_width(MODELS_DIR / "emotion.weights.h5") == 32
+
+    with h5py.File(tmp_path / "other.h5", "w") as other:
+        other["layers/dense/vars/0"] = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="no emotion network"):
+        load_net(tmp_path / "other.h5")
