@@ -152,8 +152,8 @@ def export_members(members: list[tuple[Path, float]], data: str, out: str | Path
     for index, ((path, epsilon), net) in enumerate(zip(members, nets)):
         name = f"member_{index}.weights.h5"
         net.save_weights(out / name)
-        spec["members"].append({"weights": name, "bn_epsilon": epsilon, "width": saved_width(out / name),
-                                "source": str(path)})
+        member_width = net.get_layer("stage1a_conv").filters  # the network in hand knows; no need to reread its file
+        spec["members"].append({"weights": name, "bn_epsilon": epsilon, "width": member_width, "source": str(path)})
     (out / "serving.json").write_text(json.dumps(spec, indent=2) + "\n")
     strength = calibration["bias_strength"]
     bias = "per class" if strength is None else f"strength {strength:.1f}"
