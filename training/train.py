@@ -114,12 +114,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     recipe.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                         help="blend each training face, its target and weight with another face of the "
                              "batch, share ~ Beta(ALPHA, ALPHA); 0 (the default) trains on the faces as they are")
+    recipe.add_argument("--dropout", type=float, default=0.5, metavar="SHARE",
+                        help="dropout after the hidden dense layer (half of it on the "
+                             "flattened features before it); 0 turns it off")
     recipe.add_argument("--class-weights", choices=("face-mean", "class-mean"), default="face-mean",
                         help="normalise the class weights so the average training face weighs 1 (face-mean) "
                              "or so the average class does (class-mean, heavier classes then weigh less than 1)")
     args = parser.parse_args(argv)
     if not (math.isfinite(args.mixup) and args.mixup >= 0):
         parser.error("--mixup: ALPHA must be a number, 0 (off) or more")
+    if not 0.0 <= args.dropout < 1.0:  # also refuses nan; a share of 1 would drop every unit
+        parser.error("--dropout: SHARE must lie in [0, 1)")
     if args.init_weights and not Path(args.init_weights).is_file():
         parser.error(f"--init-weights: {args.init_weights} is not a file")
     return args
@@ -384,6 +389,12 @@ def history_scores(scores: dict, suffix: str) -> dict:
             for key, column in HELD_SCORE_COLUMNS.items()}
 
 
+def build_net(args: argparse.Namespace) -> keras.Model:
+    """The network the command line describes, freshly initialised."""
+    return build_emotion_net(width=args.width, dropout=args.dropout, init=args.init,
+                             bn_momentum=args.bn_momentum)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
@@ -405,7 +416,7 @@ def main(argv=None) -> int:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
 
     steps = (len(faces) + args.batch_size - 1) // args.batch_size
-    net = build_emotion_net(width=args.width, init=args.init, bn_momentum=args.bn_momentum)
+    net = build_net(args)
     if args.init_weights:
         try:
             net.load_weights(args.init_weights)
